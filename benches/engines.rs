@@ -1,0 +1,107 @@
+//! Criterion benches: CGGMP21 keygen (DKG), presign, online sign and full sign; FROST
+//! Ed25519 and Taproot keygen and sign; at 2-of-3 and 3-of-5, all parties in this process
+//! (one thread each) over the in-memory transport.
+//!
+//! `cargo bench -p mpc-benches` (results under `target/criterion/`). CGGMP21 auxiliary-info
+//! generation (tens of seconds per run) is not benched here; key shares for the signing
+//! benches are made once, with TEST-ONLY primes.
+#![allow(
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing
+)]
+
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use mpc_core::*;
+use mpc_transport::{keygen_all, presign_all, sign_all, DriveOptions};
+
+const SETUPS: [(u16, u16); 2] = [(2, 3), (3, 5)];
+
+fn signers(t: u16) -> Vec<u16> {
+    (0..t).collect()
+}
+
+fn frost<S>(c: &mut Criterion, name: &str, request: SignRequest)
+where
+    S: ThresholdScheme<KeygenConfig = ()> + 'static,
+    KeyShare<S::Data>: Send,
+{
+    let opts = DriveOptions::default();
+    let mut g = c.benchmark_group(name);
+    for (t, n) in SETUPS {
+        let id = format!("{t}-of-{n}");
+        g.bench_function(BenchmarkId::new("keygen", &id), |b| {
+            b.iter(|| keygen_all::<S>(t, vec![(); usize::from(n)], &opts).unwrap())
+        });
+        let shares = keygen_all::<S>(t, vec![(); usize::from(n)], &opts).unwrap();
+        g.bench_function(BenchmarkId::new("sign", &id), |b| {
+            b.iter(|| sign_all::<S>(&shares, &signers(t), &request, &opts).unwrap())
+        });
+    }
+    g.finish();
+}
+
+fn frost_ed25519(c: &mut Criterion) {
+    frost::<FrostEd25519>(c, "frost-ed25519", SignRequest::ed25519(b"bench".to_vec()));
+}
+
+fn frost_taproot(c: &mut Criterion) {
+    frost::<FrostTaproot>(
+        c,
+        "frost-taproot",
+        SignRequest::bip340([7u8; 32].to_vec(), None),
+    );
+}
+
+fn cggmp21(c: &mut Criterion) {
+    let opts = DriveOptions::default();
+    let primes = mpc_benches::test_only_primes().unwrap();
+    let request = SignRequest::ecdsa([9u8; 32]);
+    let mut g = c.benchmark_group("cggmp21");
+    g.sample_size(10).measurement_time(Duration::from_secs(20));
+    for (t, n) in SETUPS {
+        let id = format!("{t}-of-{n}");
+        g.bench_function(BenchmarkId::new("keygen-dkg", &id), |b| {
+            b.iter(|| {
+                let configs = (0..n)
+                    .map(|_| Cggmp21KeygenConfig { primes: None })
+                    .collect();
+                keygen_all::<Cggmp21>(t, configs, &opts).unwrap()
+            })
+        });
+        let configs = primes
+            .iter()
+            .take(usize::from(n))
+            .cloned()
+            .map(|p| Cggmp21KeygenConfig { primes: Some(p) })
+            .collect();
+        let shares = keygen_all::<Cggmp21>(t, configs, &opts).unwrap();
+        let pk = shares[0].public_key();
+        g.bench_function(BenchmarkId::new("presign", &id), |b| {
+            b.iter(|| presign_all(&shares, &signers(t), None, &opts).unwrap())
+        });
+        g.bench_function(BenchmarkId::new("online-sign", &id), |b| {
+            b.iter_batched(
+                || presign_all(&shares, &signers(t), None, &opts).unwrap(),
+                |presigs| {
+                    let partials: Vec<_> = presigs
+                        .into_iter()
+                        .map(|p| Cggmp21::partial_sign(p, &request).unwrap())
+                        .collect();
+                    Cggmp21::combine(&pk, &request, &partials).unwrap()
+                },
+                criterion::BatchSize::PerIteration,
+            )
+        });
+        g.bench_function(BenchmarkId::new("full-sign", &id), |b| {
+            b.iter(|| sign_all::<Cggmp21>(&shares, &signers(t), &request, &opts).unwrap())
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, frost_ed25519, frost_taproot, cggmp21);
+criterion_main!(benches);

@@ -1,0 +1,167 @@
+//! Helpers shared by the examples: a key store on disk and Paillier primes with progress.
+#![forbid(unsafe_code)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+use mpc_core::share::EngineData;
+use mpc_core::{KeyShare, PaillierPrimes, SchemeId};
+
+/// A directory of key shares and cached primes, one file per party. Files hold secrets: they
+/// are written with owner-only permissions.
+#[derive(Debug, Clone)]
+pub struct KeyDir(pub PathBuf);
+
+impl KeyDir {
+    fn share_path(&self, scheme: SchemeId, t: u16, n: u16, i: u16) -> PathBuf {
+        self.0
+            .join(format!("{scheme}-{t}of{n}"))
+            .join(format!("party-{i}.json"))
+    }
+
+    /// Loads the `n` shares of a `t`-of-`n` key, if all are there.
+    ///
+    /// # Errors
+    /// A file that exists but does not read as a share.
+    pub fn load<D: EngineData>(
+        &self,
+        scheme: SchemeId,
+        t: u16,
+        n: u16,
+    ) -> Result<Option<Vec<KeyShare<D>>>, Box<dyn std::error::Error>> {
+        let paths: Vec<PathBuf> = (0..n).map(|i| self.share_path(scheme, t, n, i)).collect();
+        if !paths.iter().all(|p| p.exists()) {
+            return Ok(None);
+        }
+        let mut shares = Vec::new();
+        for p in paths {
+            let bytes = zeroize::Zeroizing::new(std::fs::read(&p)?);
+            shares.push(
+                KeyShare::from_json(&bytes, scheme).map_err(|e| format!("{}: {e}", p.display()))?,
+            );
+        }
+        Ok(Some(shares))
+    }
+
+    /// Saves shares.
+    ///
+    /// # Errors
+    /// I/O errors.
+    pub fn save<D: EngineData>(
+        &self,
+        shares: &[KeyShare<D>],
+    ) -> Result<(), Box<dyn std::error::Error>> {
+        for s in shares {
+            let p = self.share_path(s.scheme(), s.threshold(), s.parties(), s.index());
+            write_secret(&p, &s.to_json()?)?;
+        }
+        Ok(())
+    }
+
+    /// Party `i`'s Paillier primes: loaded from the cache, or generated (showing progress on
+    /// `bars`) and cached.
+    ///
+    /// # Errors
+    /// I/O errors or a corrupt cache file.
+    pub fn primes(&self, n: u16) -> Result<Vec<PaillierPrimes>, Box<dyn std::error::Error>> {
+        let paths: Vec<PathBuf> = (0..n)
+            .map(|i| self.0.join("primes").join(format!("party-{i}.json")))
+            .collect();
+        let mut out: Vec<Option<PaillierPrimes>> = Vec::new();
+        for p in &paths {
+            out.push(match std::fs::read(p) {
+                Ok(b) => Some(serde_json::from_slice(&zeroize::Zeroizing::new(b))?),
+                Err(_) => None,
+            });
+        }
+        let missing: Vec<usize> = out
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.is_none())
+            .map(|(i, _)| i)
+            .collect();
+        if !missing.is_empty() {
+            eprintln!(
+                "Generating Paillier safe primes ({} bits, two per party) for {} parties; this takes about a minute and is cached in {}",
+                PaillierPrimes::PRIME_BITS,
+                missing.len(),
+                self.0.join("primes").display()
+            );
+            let fresh = generate_with_progress(&missing)?;
+            for (i, primes) in missing.into_iter().zip(fresh) {
+                let path = paths.get(i).ok_or("index")?;
+                write_secret(path, &serde_json::to_vec(&primes)?)?;
+                if let Some(slot) = out.get_mut(i) {
+                    *slot = Some(primes);
+                }
+            }
+        }
+        out.into_iter()
+            .map(|p| p.ok_or_else(|| "primes missing".into()))
+            .collect()
+    }
+}
+
+/// Generates primes for the given parties in parallel, one progress line per party.
+fn generate_with_progress(
+    parties: &[usize],
+) -> Result<Vec<PaillierPrimes>, Box<dyn std::error::Error>> {
+    let multi = MultiProgress::new();
+    let style = ProgressStyle::with_template("{spinner} party {prefix}: {msg} [{elapsed}]")?;
+    let handles: Vec<_> = parties
+        .iter()
+        .map(|&i| {
+            let bar = multi.add(
+                ProgressBar::new_spinner()
+                    .with_style(style.clone())
+                    .with_prefix(i.to_string()),
+            );
+            bar.enable_steady_tick(std::time::Duration::from_millis(120));
+            bar.set_message("searching for safe prime 1 of 2");
+            std::thread::spawn(move || {
+                let start = Instant::now();
+                let p = PaillierPrimes::generate(&mut rand_core::OsRng, |k| {
+                    bar.set_message(if k == 1 {
+                        format!(
+                            "prime 1 found after {:.0?}; searching for prime 2 of 2",
+                            start.elapsed()
+                        )
+                    } else {
+                        "both primes found".to_owned()
+                    })
+                });
+                bar.finish_with_message(format!("done in {:.1?}", start.elapsed()));
+                p
+            })
+        })
+        .collect();
+    handles
+        .into_iter()
+        .map(|h| {
+            h.join()
+                .map_err(|_| "prime generation thread panicked".into())
+        })
+        .collect()
+}
+
+/// Writes a file readable only by its owner.
+///
+/// # Errors
+/// I/O errors.
+pub fn write_secret(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(path)?;
+    f.write_all(bytes)?;
+    f.sync_all()
+}

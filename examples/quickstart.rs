@@ -1,0 +1,246 @@
+//! Quickstart: 2-of-3 keys for CGGMP21, FROST Ed25519 and FROST Taproot, made on the first
+//! run and loaded afterwards, then one signature per engine over the in-memory transport,
+//! each checked by an independent verifier.
+//!
+//! ```text
+//! cargo run --release --example quickstart [-- --dir PATH]
+//! ```
+//!
+//! Keys and the Paillier primes live in `./.mpc-quickstart/` (or `--dir`, or the
+//! `MPC_QUICKSTART_DIR` environment variable). Delete the directory to start over.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use mpc_core::*;
+use mpc_examples::KeyDir;
+use mpc_transport::{keygen_all, presign_all, sign_all, DriveOptions};
+
+type Res<T> = Result<T, Box<dyn std::error::Error>>;
+
+const N: u16 = 3;
+const T: u16 = 2;
+const SIGNERS: [u16; 2] = [0, 2];
+
+struct Row {
+    engine: &'static str,
+    keys: String,
+    steps: Vec<(&'static str, Duration)>,
+    verifier: &'static str,
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.1} ms", d.as_secs_f64() * 1e3)
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let dir = parse_dir()?;
+    let keys = KeyDir(dir.clone());
+    let opts = DriveOptions::default();
+    println!(
+        "mpc-wallet-sdk quickstart: {T}-of-{N} keys in {}",
+        dir.display()
+    );
+    let message = b"quickstart: hello, threshold world".to_vec();
+    let prehash: [u8; 32] = {
+        use sha2::Digest;
+        sha2::Sha256::digest(&message).into()
+    };
+    let mut rows = Vec::new();
+
+    // CGGMP21 (threshold ECDSA).
+    let (cg, keygen_note) = match keys.load::<mpc_core::engines::cggmp21::Cggmp21Data>(
+        SchemeId::Cggmp21Secp256k1,
+        T,
+        N,
+    )? {
+        Some(s) => (s, "loaded".to_owned()),
+        None => {
+            let primes = keys.primes(N)?;
+            let start = Instant::now();
+            let configs = primes
+                .into_iter()
+                .map(|p| Cggmp21KeygenConfig { primes: Some(p) })
+                .collect();
+            let shares = keygen_all::<Cggmp21>(T, configs, &opts)?;
+            keys.save(&shares)?;
+            (shares, format!("DKG + aux info {}", ms(start.elapsed())))
+        }
+    };
+    let pk = cg.first().ok_or("no shares")?.public_key();
+    let req = SignRequest::ecdsa(prehash);
+    let start = Instant::now();
+    let sig = sign_all::<Cggmp21>(&cg, &SIGNERS, &req, &opts)?;
+    let full = start.elapsed();
+    verify_ecdsa(&pk, &prehash, &sig)?;
+    let start = Instant::now();
+    let presigs = presign_all(&cg, &SIGNERS, None, &opts)?;
+    let presign = start.elapsed();
+    let start = Instant::now();
+    let partials = presigs
+        .into_iter()
+        .map(|p| Cggmp21::partial_sign(p, &req))
+        .collect::<Result<Vec<_>, _>>()?;
+    let sig2 = Cggmp21::combine(&pk, &req, &partials)?;
+    let online = start.elapsed();
+    verify_ecdsa(&pk, &prehash, &sig2)?;
+    rows.push(Row {
+        engine: "cggmp21-secp256k1",
+        keys: keygen_note,
+        steps: vec![
+            ("full sign", full),
+            ("presign", presign),
+            ("online sign", online),
+        ],
+        verifier: "libsecp256k1 + k256",
+    });
+
+    // FROST Ed25519.
+    let (ed, note) = load_or_make::<FrostEd25519>(&keys, &opts)?;
+    let pk = ed.first().ok_or("no shares")?.public_key();
+    let start = Instant::now();
+    let sig =
+        sign_all::<FrostEd25519>(&ed, &SIGNERS, &SignRequest::ed25519(message.clone()), &opts)?;
+    let t_ed = start.elapsed();
+    verify_ed25519(&pk, &message, &sig)?;
+    rows.push(Row {
+        engine: "frost-ed25519",
+        keys: note,
+        steps: vec![("sign", t_ed)],
+        verifier: "ed25519-dalek",
+    });
+
+    // FROST secp256k1 BIP-340 with the Taproot tweak.
+    let (tr, note) = load_or_make::<FrostTaproot>(&keys, &opts)?;
+    let pk = tr.first().ok_or("no shares")?.public_key();
+    let start = Instant::now();
+    let sig = sign_all::<FrostTaproot>(
+        &tr,
+        &SIGNERS,
+        &SignRequest::bip340(prehash.to_vec(), None),
+        &opts,
+    )?;
+    let t_tr = start.elapsed();
+    verify_taproot(&pk, &prehash, &sig)?;
+    rows.push(Row {
+        engine: "frost-secp256k1-tr",
+        keys: note,
+        steps: vec![("sign", t_tr)],
+        verifier: "libsecp256k1 (tweaked key)",
+    });
+
+    println!();
+    println!(
+        "{:<20} {:<8} {:<28} {:<44} verified by",
+        "engine", "signers", "keys", "time per step"
+    );
+    for r in rows {
+        let steps = r
+            .steps
+            .iter()
+            .map(|(n, d)| format!("{n} {}", ms(*d)))
+            .collect::<Vec<_>>()
+            .join(", ");
+        println!(
+            "{:<20} {:<8} {:<28} {:<44} {}",
+            r.engine,
+            format!("{:?}", SIGNERS),
+            r.keys,
+            steps,
+            r.verifier
+        );
+    }
+    println!("\nAll signatures verified. Run again to sign with the stored keys; delete {} to start over.", dir.display());
+    Ok(())
+}
+
+fn load_or_make<S>(keys: &KeyDir, opts: &DriveOptions) -> Res<(Vec<KeyShare<S::Data>>, String)>
+where
+    S: ThresholdScheme<KeygenConfig = ()> + 'static,
+    KeyShare<S::Data>: Send,
+{
+    if let Some(s) = keys.load::<S::Data>(S::ID, T, N)? {
+        return Ok((s, "loaded".to_owned()));
+    }
+    let start = Instant::now();
+    let shares = keygen_all::<S>(T, vec![(); usize::from(N)], opts)?;
+    keys.save(&shares)?;
+    Ok((shares, format!("DKG {}", ms(start.elapsed()))))
+}
+
+fn parse_dir() -> Result<PathBuf, Box<dyn std::error::Error>> {
+    let mut args = std::env::args().skip(1);
+    let mut dir = std::env::var_os("MPC_QUICKSTART_DIR").map(PathBuf::from);
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--dir" => dir = Some(args.next().ok_or("--dir needs a path")?.into()),
+            "-h" | "--help" => {
+                println!("usage: quickstart [--dir PATH]   (default ./.mpc-quickstart, or $MPC_QUICKSTART_DIR)");
+                std::process::exit(0);
+            }
+            other => return Err(format!("unknown argument {other}; try --help").into()),
+        }
+    }
+    Ok(dir.unwrap_or_else(|| PathBuf::from(".mpc-quickstart")))
+}
+
+/// ECDSA checked with libsecp256k1 (not the engine's arithmetic).
+fn verify_ecdsa(
+    pk: &PublicKey,
+    prehash: &[u8; 32],
+    sig: &Signature,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let Signature::Ecdsa(e) = sig else {
+        return Err("not an ECDSA signature".into());
+    };
+    let secp = secp256k1::Secp256k1::verification_only();
+    secp.verify_ecdsa(
+        &secp256k1::Message::from_digest(*prehash),
+        &secp256k1::ecdsa::Signature::from_compact(&e.to_bytes())?,
+        &secp256k1::PublicKey::from_slice(pk.as_bytes())?,
+    )?;
+    Ok(())
+}
+
+/// Ed25519 checked with ed25519-dalek.
+fn verify_ed25519(
+    pk: &PublicKey,
+    msg: &[u8],
+    sig: &Signature,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let (PublicKey::Ed25519(pk), Signature::Ed25519 { bytes }) = (pk, sig) else {
+        return Err("not an Ed25519 key/signature".into());
+    };
+    ed25519_dalek::VerifyingKey::from_bytes(pk)?
+        .verify_strict(msg, &ed25519_dalek::Signature::from_bytes(bytes))?;
+    Ok(())
+}
+
+/// BIP-340 checked with libsecp256k1 against the Taproot output key (tweak computed with
+/// libsecp256k1 too).
+fn verify_taproot(
+    pk: &PublicKey,
+    msg: &[u8; 32],
+    sig: &Signature,
+) -> Result<(), Box<dyn std::error::Error>> {
+    use sha2::{Digest, Sha256};
+    let Signature::Bip340 { bytes } = sig else {
+        return Err("not a BIP-340 signature".into());
+    };
+    let secp = secp256k1::Secp256k1::verification_only();
+    let (internal, _) = secp256k1::PublicKey::from_slice(pk.as_bytes())?.x_only_public_key();
+    let tag = Sha256::digest(b"TapTweak");
+    let tweak: [u8; 32] = Sha256::new()
+        .chain_update(tag)
+        .chain_update(tag)
+        .chain_update(internal.serialize())
+        .finalize()
+        .into();
+    let (output, _) = internal.add_tweak(&secp, &secp256k1::Scalar::from_be_bytes(tweak)?)?;
+    secp.verify_schnorr(
+        &secp256k1::schnorr::Signature::from_slice(bytes)?,
+        &secp256k1::Message::from_digest(*msg),
+        &output,
+    )?;
+    Ok(())
+}

@@ -1,0 +1,286 @@
+//! Adapter from the engines' `round-based` state machines to [`Protocol`].
+//!
+//! It does the checks every engine needs on untrusted input (session, sender, recipient,
+//! duplicates, size, decoding), maps signer positions to key-generation indices, and queues
+//! messages that arrive before the state machine asks for them.
+
+use std::collections::{HashSet, VecDeque};
+
+use round_based::state_machine::{ProceedResult, StateMachine};
+use round_based::{Incoming, MessageDestination, MessageType, ProtocolMessage};
+use serde::{de::DeserializeOwned, Serialize};
+
+use crate::error::{Error, Result};
+use crate::ids::{PartyIndex, SessionCtx};
+use crate::protocol::{BoxedProtocol, Message, Protocol, Step, MAX_PAYLOAD};
+
+/// A state machine whose output is already our result type.
+pub(crate) type Machine<M, O> = Box<dyn StateMachine<Output = Result<O>, Msg = M>>;
+
+/// Encodes an engine message for the wire.
+pub(crate) fn encode<M: Serialize>(msg: &M) -> Result<Vec<u8>> {
+    serde_json::to_vec(msg).map_err(|e| Error::Invalid {
+        what: "outgoing message",
+        reason: e.to_string(),
+    })
+}
+
+/// A [`Protocol`] backed by a `round-based` state machine.
+pub(crate) struct RoundBasedRun<M, O> {
+    ctx: SessionCtx,
+    phase: u8,
+    machine: Machine<M, O>,
+    queue: VecDeque<Incoming<M>>,
+    seen: HashSet<(PartyIndex, u16, bool)>,
+    next_id: u64,
+    wants_message: bool,
+    finished: bool,
+}
+
+impl<M, O> RoundBasedRun<M, O>
+where
+    M: ProtocolMessage + Serialize + DeserializeOwned,
+{
+    /// Wraps `machine`, whose party indices are positions in `ctx.parties()`.
+    pub(crate) fn new(ctx: SessionCtx, phase: u8, machine: Machine<M, O>) -> Self {
+        RoundBasedRun {
+            ctx,
+            phase,
+            machine,
+            queue: VecDeque::new(),
+            seen: HashSet::new(),
+            next_id: 0,
+            wants_message: false,
+            finished: false,
+        }
+    }
+
+    fn round_id(&self, engine_round: u16) -> u16 {
+        (u16::from(self.phase) << 8) | (engine_round & 0xff)
+    }
+
+    fn outgoing(&self, recipient: MessageDestination, msg: &M) -> Result<Message> {
+        let to = match recipient {
+            MessageDestination::AllParties => None,
+            MessageDestination::OneParty(pos) => Some(
+                *self
+                    .ctx
+                    .parties()
+                    .get(usize::from(pos))
+                    .ok_or(Error::Misuse(
+                        "engine addressed a position outside the party list",
+                    ))?,
+            ),
+        };
+        Ok(Message {
+            session: self.ctx.session(),
+            round: self.round_id(msg.round()),
+            from: self.ctx.me(),
+            to,
+            payload: encode(msg)?,
+        })
+    }
+}
+
+/// Checks the envelope fields of an incoming message against a session context.
+pub(crate) fn check_incoming(ctx: &SessionCtx, msg: &Message) -> Result<u16> {
+    if msg.payload.len() > MAX_PAYLOAD {
+        return Err(Error::MessageTooLarge {
+            size: msg.payload.len(),
+            limit: MAX_PAYLOAD,
+        });
+    }
+    if msg.session != ctx.session() {
+        return Err(Error::WrongSession { from: msg.from });
+    }
+    if msg.from == ctx.me() {
+        return Err(Error::UnexpectedSender { from: msg.from });
+    }
+    let pos = ctx
+        .position_of(msg.from)
+        .ok_or(Error::UnexpectedSender { from: msg.from })?;
+    if let Some(to) = msg.to {
+        if to != ctx.me() {
+            return Err(Error::WrongRecipient { from: msg.from, to });
+        }
+    }
+    Ok(pos)
+}
+
+impl<M, O> Protocol for RoundBasedRun<M, O>
+where
+    M: ProtocolMessage + Serialize + DeserializeOwned,
+{
+    type Output = O;
+
+    fn ctx(&self) -> &SessionCtx {
+        &self.ctx
+    }
+
+    fn proceed(&mut self) -> Result<Step<O>> {
+        if self.finished {
+            return Err(Error::Misuse("proceed called after the run finished"));
+        }
+        loop {
+            if self.wants_message {
+                let Some(incoming) = self.queue.pop_front() else {
+                    return Ok(Step::NeedMessage);
+                };
+                self.machine
+                    .received_msg(incoming)
+                    .map_err(|_| Error::Misuse("state machine refused a message it asked for"))?;
+                self.wants_message = false;
+            }
+            match self.machine.proceed() {
+                ProceedResult::SendMsg(out) => {
+                    return Ok(Step::Send(self.outgoing(out.recipient, &out.msg)?));
+                }
+                ProceedResult::NeedsOneMoreMessage => self.wants_message = true,
+                ProceedResult::Yielded => {}
+                ProceedResult::Output(result) => {
+                    self.finished = true;
+                    return result.map(Step::Done);
+                }
+                ProceedResult::Error(e) => {
+                    self.finished = true;
+                    return Err(Error::Aborted {
+                        culprits: vec![],
+                        reason: format!("state machine: {e}"),
+                    });
+                }
+            }
+        }
+    }
+
+    fn receive(&mut self, msg: Message) -> Result<()> {
+        let pos = check_incoming(&self.ctx, &msg)?;
+        if (msg.round >> 8) != u16::from(self.phase) {
+            return Err(Error::MalformedMessage {
+                from: msg.from,
+                reason: format!("round {:#06x} is not part of this phase", msg.round),
+            });
+        }
+        let decoded: M =
+            serde_json::from_slice(&msg.payload).map_err(|e| Error::MalformedMessage {
+                from: msg.from,
+                reason: e.to_string(),
+            })?;
+        if self.round_id(decoded.round()) != msg.round {
+            return Err(Error::MalformedMessage {
+                from: msg.from,
+                reason: format!(
+                    "header says round {} but the payload is round {}",
+                    msg.round & 0xff,
+                    decoded.round()
+                ),
+            });
+        }
+        let key = (msg.from, msg.round, msg.to.is_some());
+        if !self.seen.insert(key) {
+            return Err(Error::DuplicateMessage {
+                from: msg.from,
+                round: msg.round,
+            });
+        }
+        let msg_type = if msg.to.is_some() {
+            MessageType::P2P
+        } else {
+            MessageType::Broadcast
+        };
+        self.queue.push_back(Incoming {
+            id: self.next_id,
+            sender: pos,
+            msg_type,
+            msg: decoded,
+        });
+        self.next_id += 1;
+        Ok(())
+    }
+}
+
+/// Builds the second run of a [`Chain`] from the first one's output.
+pub(crate) type Then<A, B> = Box<dyn FnOnce(A) -> Result<BoxedProtocol<B>>>;
+
+/// Two runs one after the other: `first`, then the run `then` builds from its output.
+/// Messages for the second phase that arrive early are held until it starts.
+pub(crate) struct Chain<A: Protocol, B> {
+    ctx: SessionCtx,
+    first: Option<A>,
+    then: Option<Then<A::Output, B>>,
+    second: Option<BoxedProtocol<B>>,
+    second_phase: u8,
+    early: Vec<Message>,
+}
+
+impl<A: Protocol, B> Chain<A, B> {
+    /// Chains `first` and the run built by `then`, whose messages use phase `second_phase`.
+    pub(crate) fn new(first: A, second_phase: u8, then: Then<A::Output, B>) -> Self {
+        Chain {
+            ctx: first.ctx().clone(),
+            first: Some(first),
+            then: Some(then),
+            second: None,
+            second_phase,
+            early: Vec::new(),
+        }
+    }
+}
+
+impl<A: Protocol, B> Protocol for Chain<A, B> {
+    type Output = B;
+
+    fn ctx(&self) -> &SessionCtx {
+        &self.ctx
+    }
+
+    fn proceed(&mut self) -> Result<Step<B>> {
+        if let Some(first) = self.first.as_mut() {
+            match first.proceed()? {
+                Step::Send(m) => return Ok(Step::Send(m)),
+                Step::NeedMessage => return Ok(Step::NeedMessage),
+                Step::Done(out) => {
+                    self.first = None;
+                    let then = self
+                        .then
+                        .take()
+                        .ok_or(Error::Misuse("chained run started twice"))?;
+                    let mut second = then(out)?;
+                    for m in self.early.drain(..) {
+                        // Already checked on arrival; a decode error now is the sender's.
+                        second.receive(m)?;
+                    }
+                    self.second = Some(second);
+                }
+            }
+        }
+        match self.second.as_mut() {
+            Some(second) => second.proceed(),
+            None => Err(Error::Misuse("chained run has no second phase")),
+        }
+    }
+
+    fn receive(&mut self, msg: Message) -> Result<()> {
+        if let Some(second) = self.second.as_mut() {
+            return second.receive(msg);
+        }
+        if (msg.round >> 8) == u16::from(self.second_phase) {
+            check_incoming(&self.ctx, &msg)?;
+            if self
+                .early
+                .iter()
+                .any(|m| m.from == msg.from && m.round == msg.round && m.to == msg.to)
+            {
+                return Err(Error::DuplicateMessage {
+                    from: msg.from,
+                    round: msg.round,
+                });
+            }
+            self.early.push(msg);
+            return Ok(());
+        }
+        match self.first.as_mut() {
+            Some(first) => first.receive(msg),
+            None => Err(Error::Misuse("chained run has no active phase")),
+        }
+    }
+}

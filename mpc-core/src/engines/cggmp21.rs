@@ -1,0 +1,437 @@
+//! CGGMP21 threshold ECDSA over secp256k1 (via the `cggmp21` crate, 0.6.3 or later).
+//!
+//! Key generation, auxiliary info (Paillier keys with their proofs), presigning, the
+//! non-interactive online step, full signing, and non-hardened BIP-32 derivation (SLIP-10
+//! for secp256k1, which matches BIP-32's public derivation).
+
+use cggmp21::generic_ec::{Point, Scalar};
+use cggmp21::hd_wallet::Slip10;
+use cggmp21::supported_curves::Secp256k1;
+use cggmp21::{DataToSign, ExecutionId};
+use rand_core::OsRng;
+use round_based::state_machine::wrap_protocol;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::primes::PaillierPrimes;
+use super::util::{abort, boxed, check_path};
+use crate::adapter::Chain;
+use crate::error::{Error, Result};
+use crate::ids::{CurveId, PartyIndex, SchemeId, SessionCtx};
+use crate::protocol::BoxedProtocol;
+use crate::scheme::{check_keygen, check_signers, Presigning, ThresholdScheme};
+use crate::share::{invalid, EngineData, KeyShare, ShareHeader, KEY_SHARE_FORMAT_VERSION};
+use crate::sig::{PublicKey, SignPayload, SignRequest, Signature};
+use crate::verify::canonical_ecdsa;
+
+/// The CGGMP21 engine.
+#[derive(Debug, Clone, Copy)]
+pub struct Cggmp21;
+
+/// A CGGMP21 key share.
+pub type Cggmp21Share = KeyShare<Cggmp21Data>;
+
+/// CGGMP21 engine data: the key share, with or without auxiliary info.
+#[derive(Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "kebab-case")]
+pub enum Cggmp21Data {
+    /// After key generation, before auxiliary info: cannot sign yet.
+    Incomplete {
+        /// The core share.
+        core: cggmp21::IncompleteKeyShare<Secp256k1>,
+    },
+    /// Ready to sign.
+    Complete {
+        /// The full share.
+        share: cggmp21::KeyShare<Secp256k1>,
+    },
+}
+
+impl Cggmp21Data {
+    fn core(&self) -> &cggmp21::key_share::DirtyIncompleteKeyShare<Secp256k1> {
+        match self {
+            Cggmp21Data::Incomplete { core } => core,
+            Cggmp21Data::Complete { share } => &share.core,
+        }
+    }
+}
+
+impl EngineData for Cggmp21Data {
+    fn check(&self, h: &ShareHeader) -> Result<()> {
+        let core = self.core();
+        if core.i != h.index {
+            return Err(invalid(format!(
+                "engine index {} != header index {}",
+                core.i, h.index
+            )));
+        }
+        let n = u16::try_from(core.public_shares.len()).unwrap_or(u16::MAX);
+        if n != h.n {
+            return Err(invalid(format!(
+                "engine has {n} parties, header says {}",
+                h.n
+            )));
+        }
+        let t = core.vss_setup.as_ref().map(|v| v.min_signers).unwrap_or(n);
+        if t != h.t {
+            return Err(invalid(format!(
+                "engine threshold {t} != header threshold {}",
+                h.t
+            )));
+        }
+        if point_key(&core.shared_public_key) != h.public_key {
+            return Err(invalid(
+                "engine public key differs from the header's".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn point_key(p: &Point<Secp256k1>) -> PublicKey {
+    let mut b = [0u8; 33];
+    b.copy_from_slice(p.to_bytes(true).as_bytes());
+    PublicKey::Secp256k1(b)
+}
+
+/// Settings for CGGMP21 key generation.
+#[derive(Debug, Default)]
+pub struct Cggmp21KeygenConfig {
+    /// This party's Paillier primes. With them, key generation is followed by the
+    /// auxiliary-info protocol and yields a share that can sign; without, it yields an
+    /// incomplete share to finish later with [`Cggmp21::aux_info`].
+    pub primes: Option<PaillierPrimes>,
+}
+
+fn header(core: &cggmp21::key_share::DirtyIncompleteKeyShare<Secp256k1>) -> ShareHeader {
+    let n = u16::try_from(core.public_shares.len()).unwrap_or(u16::MAX);
+    ShareHeader {
+        version: KEY_SHARE_FORMAT_VERSION,
+        scheme: SchemeId::Cggmp21Secp256k1,
+        curve: CurveId::Secp256k1,
+        t: core.vss_setup.as_ref().map(|v| v.min_signers).unwrap_or(n),
+        n,
+        index: core.i,
+        public_key: point_key(&core.shared_public_key),
+    }
+}
+
+fn complete(
+    core: cggmp21::IncompleteKeyShare<Secp256k1>,
+    aux: cggmp21::key_share::AuxInfo,
+) -> Result<Cggmp21Share> {
+    let share = cggmp21::KeyShare::from_parts((core, aux)).map_err(|e| invalid(e.to_string()))?;
+    let h = header(&share.core);
+    KeyShare::new(h, Cggmp21Data::Complete { share })
+}
+
+impl Cggmp21 {
+    /// The BIP-32 chain code of the key (all CGGMP21 keys made here have one).
+    pub fn chain_code(share: &Cggmp21Share) -> Option<[u8; 32]> {
+        share.data().core().chain_code
+    }
+
+    /// The auxiliary-info protocol for an incomplete share (all `n` parties take part; `ctx`
+    /// lists `0..n`). Yields a share that can sign.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] if the share is already complete, or as [`ThresholdScheme::keygen`].
+    pub fn aux_info(
+        ctx: &SessionCtx,
+        share: &Cggmp21Share,
+        primes: PaillierPrimes,
+    ) -> Result<BoxedProtocol<Cggmp21Share>> {
+        let n = check_keygen(ctx, share.threshold(), SchemeId::Cggmp21Secp256k1)?;
+        let Cggmp21Data::Incomplete { core } = &**share.data() else {
+            return Err(invalid("share already has auxiliary info".into()));
+        };
+        let core = core.clone();
+        Ok(aux_run(ctx, n, 1, core, primes))
+    }
+}
+
+fn aux_run(
+    ctx: &SessionCtx,
+    n: u16,
+    phase: u8,
+    core: cggmp21::IncompleteKeyShare<Secp256k1>,
+    primes: PaillierPrimes,
+) -> BoxedProtocol<Cggmp21Share> {
+    let eid = ctx.execution_id("aux-info");
+    let i = ctx.my_position();
+    let machine = wrap_protocol(move |party| async move {
+        let aux = cggmp21::aux_info_gen(ExecutionId::new(&eid), i, n, primes.0)
+            .start(&mut OsRng, party)
+            .await
+            .map_err(abort)?;
+        complete(core, aux)
+    });
+    boxed(ctx, phase, Box::new(machine))
+}
+
+impl ThresholdScheme for Cggmp21 {
+    const ID: SchemeId = SchemeId::Cggmp21Secp256k1;
+    type Data = Cggmp21Data;
+    type KeygenConfig = Cggmp21KeygenConfig;
+
+    fn keygen(
+        ctx: &SessionCtx,
+        t: u16,
+        config: Cggmp21KeygenConfig,
+    ) -> Result<BoxedProtocol<Cggmp21Share>> {
+        let n = check_keygen(ctx, t, Self::ID)?;
+        if t < 2 {
+            return Err(Error::UnsupportedThreshold {
+                scheme: Self::ID,
+                t,
+                reason: "cggmp21 threshold keys need t >= 2",
+            });
+        }
+        let eid = ctx.execution_id("keygen");
+        let i = ctx.my_position();
+        let machine = wrap_protocol(move |party| async move {
+            let core = cggmp21::keygen::<Secp256k1>(ExecutionId::new(&eid), i, n)
+                .set_threshold(t)
+                .hd_wallet(true)
+                .start(&mut OsRng, party)
+                .await
+                .map_err(abort)?;
+            KeyShare::new(header(&core), Cggmp21Data::Incomplete { core })
+        });
+        let keygen = boxed(ctx, 0, Box::new(machine));
+        let Some(primes) = config.primes else {
+            return Ok(keygen);
+        };
+        let ctx2 = ctx.clone();
+        Ok(Box::new(Chain::new(
+            keygen,
+            1,
+            Box::new(move |share: Cggmp21Share| {
+                let Cggmp21Data::Incomplete { core } = &**share.data() else {
+                    return Err(Error::Misuse("fresh key share is already complete"));
+                };
+                Ok(aux_run(&ctx2, n, 1, core.clone(), primes))
+            }),
+        )))
+    }
+
+    fn sign(
+        ctx: &SessionCtx,
+        share: &Cggmp21Share,
+        request: &SignRequest,
+    ) -> Result<BoxedProtocol<Signature>> {
+        check_signers(ctx, share, Self::ID)?;
+        require_aux(share)?;
+        let prehash = prehash_of(request)?;
+        let path = request.derivation_path.clone();
+        let signing_key = Self::signing_key(share, path.as_deref())?;
+        let PublicKey::Secp256k1(pk) = signing_key else {
+            return Err(Error::Misuse("cggmp21 key is not on secp256k1"));
+        };
+        let data = std::sync::Arc::clone(share.data());
+        let signers: Vec<PartyIndex> = ctx.parties().to_vec();
+        let i = ctx.my_position();
+        let eid = ctx.execution_id("sign");
+        let machine = wrap_protocol(move |party| async move {
+            let Cggmp21Data::Complete { share } = &*data else {
+                return Err(Error::AuxInfoMissing);
+            };
+            let mut builder = cggmp21::signing(ExecutionId::new(&eid), i, &signers, share);
+            if let Some(p) = &path {
+                builder = builder
+                    .set_derivation_path(p.iter().copied())
+                    .map_err(|e| Error::Derivation(e.to_string()))?;
+            }
+            let msg = DataToSign::from_scalar(Scalar::from_be_bytes_mod_order(prehash));
+            let sig = builder.sign(&mut OsRng, party, msg).await.map_err(abort)?;
+            finish(&pk, &prehash, &sig)
+        });
+        Ok(boxed(ctx, 0, Box::new(machine)))
+    }
+
+    fn signing_key(share: &Cggmp21Share, path: Option<&[u32]>) -> Result<PublicKey> {
+        match path {
+            None | Some([]) => Ok(share.public_key()),
+            Some(p) => {
+                check_path(p)?;
+                let core = share.data().core();
+                let child = core
+                    .derive_child_public_key::<Slip10, _>(p.iter().copied())
+                    .map_err(|e| Error::Derivation(e.to_string()))?;
+                Ok(point_key(&child.public_key))
+            }
+        }
+    }
+}
+
+fn require_aux(share: &Cggmp21Share) -> Result<()> {
+    match &**share.data() {
+        Cggmp21Data::Complete { .. } => Ok(()),
+        Cggmp21Data::Incomplete { .. } => Err(Error::AuxInfoMissing),
+    }
+}
+
+fn prehash_of(request: &SignRequest) -> Result<[u8; 32]> {
+    match &request.payload {
+        SignPayload::EcdsaPrehash { prehash } => Ok(*prehash),
+        _ => Err(Error::RequestMismatch {
+            scheme: SchemeId::Cggmp21Secp256k1,
+            reason: "ECDSA signs a 32-byte prehash",
+        }),
+    }
+}
+
+fn finish(
+    pk: &[u8; 33],
+    prehash: &[u8; 32],
+    sig: &cggmp21::Signature<Secp256k1>,
+) -> Result<Signature> {
+    let sig = sig.normalize_s();
+    let mut r = [0u8; 32];
+    let mut s = [0u8; 32];
+    r.copy_from_slice(sig.r.to_be_bytes().as_bytes());
+    s.copy_from_slice(sig.s.to_be_bytes().as_bytes());
+    Ok(Signature::Ecdsa(canonical_ecdsa(pk, prehash, r, s)?))
+}
+
+/// A CGGMP21 presignature: single use, consumed by value, not `Clone`, `Debug` redacted.
+pub struct Cggmp21Presignature {
+    id: [u8; 32],
+    path: Option<Vec<u32>>,
+    signing_key: PublicKey,
+    me: PartyIndex,
+    inner: cggmp21::Presignature<Secp256k1>,
+}
+
+impl core::fmt::Debug for Cggmp21Presignature {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Cggmp21Presignature")
+            .field("id", &crate::hexser::to_hex(&self.id))
+            .field("path", &self.path)
+            .field("secret", &"<redacted>")
+            .finish()
+    }
+}
+
+impl Cggmp21Presignature {
+    /// Identifier (hash of `R` and the session), the same at every signer of one presigning
+    /// run; used to track that it is used once.
+    pub fn id(&self) -> [u8; 32] {
+        self.id
+    }
+    /// The derivation path fixed at presigning.
+    pub fn path(&self) -> Option<&[u32]> {
+        self.path.as_deref()
+    }
+    /// The key the presignature signs for (derived, if it has a path).
+    pub fn signing_key(&self) -> PublicKey {
+        self.signing_key
+    }
+}
+
+/// A party's CGGMP21 partial signature.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Cggmp21Partial {
+    /// Presignature id it was made with.
+    #[serde(with = "crate::hexser")]
+    pub presignature: [u8; 32],
+    /// Issuing party.
+    pub from: PartyIndex,
+    inner: cggmp21::PartialSignature<Secp256k1>,
+}
+
+impl Presigning for Cggmp21 {
+    type Presignature = Cggmp21Presignature;
+    type PartialSignature = Cggmp21Partial;
+
+    fn presign(
+        ctx: &SessionCtx,
+        share: &Cggmp21Share,
+        path: Option<&[u32]>,
+    ) -> Result<BoxedProtocol<Cggmp21Presignature>> {
+        check_signers(ctx, share, Self::ID)?;
+        require_aux(share)?;
+        let signing_key = Self::signing_key(share, path)?;
+        let path: Option<Vec<u32>> = path.filter(|p| !p.is_empty()).map(<[u32]>::to_vec);
+        let data = std::sync::Arc::clone(share.data());
+        let signers: Vec<PartyIndex> = ctx.parties().to_vec();
+        let i = ctx.my_position();
+        let me = ctx.me();
+        let session = ctx.session();
+        let eid = ctx.execution_id("presign");
+        let machine = wrap_protocol(move |party| async move {
+            let Cggmp21Data::Complete { share } = &*data else {
+                return Err(Error::AuxInfoMissing);
+            };
+            let mut builder = cggmp21::signing(ExecutionId::new(&eid), i, &signers, share);
+            if let Some(p) = &path {
+                builder = builder
+                    .set_derivation_path(p.iter().copied())
+                    .map_err(|e| Error::Derivation(e.to_string()))?;
+            }
+            let inner = builder
+                .generate_presignature(&mut OsRng, party)
+                .await
+                .map_err(abort)?;
+            let mut h = Sha256::new();
+            h.update(b"mpc-core/cggmp21/presignature-id/v1");
+            h.update(session.0);
+            h.update(inner.R.to_bytes(true).as_bytes());
+            Ok(Cggmp21Presignature {
+                id: h.finalize().into(),
+                path,
+                signing_key,
+                me,
+                inner,
+            })
+        });
+        Ok(boxed(ctx, 0, Box::new(machine)))
+    }
+
+    fn partial_sign(presig: Cggmp21Presignature, request: &SignRequest) -> Result<Cggmp21Partial> {
+        let prehash = prehash_of(request)?;
+        let req_path = request.derivation_path.as_deref().filter(|p| !p.is_empty());
+        if req_path != presig.path.as_deref() {
+            return Err(Error::PresignatureMismatch(
+                "the request's derivation path differs from the one fixed at presigning",
+            ));
+        }
+        let msg = DataToSign::from_scalar(Scalar::from_be_bytes_mod_order(prehash));
+        Ok(Cggmp21Partial {
+            presignature: presig.id,
+            from: presig.me,
+            inner: presig.inner.issue_partial_signature(msg),
+        })
+    }
+
+    fn combine(
+        public_key: &PublicKey,
+        request: &SignRequest,
+        partials: &[Cggmp21Partial],
+    ) -> Result<Signature> {
+        let prehash = prehash_of(request)?;
+        let PublicKey::Secp256k1(pk) = public_key else {
+            return Err(Error::Misuse("cggmp21 key is not on secp256k1"));
+        };
+        let Some(first) = partials.first() else {
+            return Err(Error::WrongSignerCount { needed: 1, got: 0 });
+        };
+        if partials
+            .iter()
+            .any(|p| p.presignature != first.presignature)
+        {
+            return Err(Error::PresignatureMismatch(
+                "partial signatures come from different presignatures",
+            ));
+        }
+        let inner: Vec<_> = partials.iter().map(|p| p.inner.clone()).collect();
+        let culprits = || partials.iter().map(|p| p.from).collect::<Vec<_>>();
+        let sig =
+            cggmp21::PartialSignature::combine(&inner).ok_or_else(|| Error::InvalidSignature {
+                culprits: culprits(),
+            })?;
+        finish(pk, &prehash, &sig).map_err(|_| Error::InvalidSignature {
+            culprits: culprits(),
+        })
+    }
+}

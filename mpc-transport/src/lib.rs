@@ -1,0 +1,20 @@
+//! # mpc-transport
+//!
+//! Delivery and orchestration for `mpc-core` protocol runs: the message [`Envelope`] and
+//! its frame (size-capped before allocation), the [`Transport`] abstraction, an
+//! [`InMemoryTransport`], and [`drive`], which runs any engine's protocol over any
+//! transport, rejecting frames from another session, a wrong sender, or duplicates.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod driver;
+pub mod envelope;
+pub mod error;
+pub mod local;
+pub mod transport;
+
+pub use driver::{accept, drive, Arrival, DriveOptions, DriveReport};
+pub use envelope::{Envelope, DEFAULT_MAX_FRAME, ENVELOPE_VERSION, HEADER_LEN};
+pub use error::TransportError;
+pub use local::{keygen_all, presign_all, run_parties, sign_all, PartyJob, PartyOutcome};
+pub use transport::{InMemoryNetwork, InMemoryTransport, Transport};

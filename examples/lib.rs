@@ -84,7 +84,7 @@ impl KeyDir {
             .collect();
         if !missing.is_empty() {
             eprintln!(
-                "Generating Paillier safe primes ({} bits, two per party) for {} parties; this takes about a minute and is cached in {}",
+                "Generating Paillier safe primes ({} bits, two per party) for {} parties; this takes one to three minutes and is cached in {}",
                 PaillierPrimes::PRIME_BITS,
                 missing.len(),
                 self.0.join("primes").display()
@@ -108,6 +108,8 @@ impl KeyDir {
 fn generate_with_progress(
     parties: &[usize],
 ) -> Result<Vec<PaillierPrimes>, Box<dyn std::error::Error>> {
+    use std::io::IsTerminal;
+    let plain = !std::io::stderr().is_terminal();
     let multi = MultiProgress::new();
     let style = ProgressStyle::with_template("{spinner} party {prefix}: {msg} [{elapsed}]")?;
     let handles: Vec<_> = parties
@@ -123,6 +125,13 @@ fn generate_with_progress(
             std::thread::spawn(move || {
                 let start = Instant::now();
                 let p = PaillierPrimes::generate(&mut rand_core::OsRng, |k| {
+                    if plain {
+                        // Bars are hidden when stderr is not a terminal: print lines instead.
+                        eprintln!(
+                            "party {i}: safe prime {k} of 2 found after {:.1?}",
+                            start.elapsed()
+                        );
+                    }
                     bar.set_message(if k == 1 {
                         format!(
                             "prime 1 found after {:.0?}; searching for prime 2 of 2",

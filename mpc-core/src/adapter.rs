@@ -12,7 +12,7 @@ use serde::{de::DeserializeOwned, Serialize};
 
 use crate::error::{Error, Result};
 use crate::ids::{PartyIndex, SessionCtx};
-use crate::protocol::{BoxedProtocol, Message, Protocol, Step, MAX_PAYLOAD};
+use crate::protocol::{Message, Protocol, Step, MAX_PAYLOAD};
 
 /// A state machine whose output is already our result type.
 pub(crate) type Machine<M, O> = Box<dyn StateMachine<Output = Result<O>, Msg = M>>;
@@ -31,7 +31,7 @@ pub(crate) struct RoundBasedRun<M, O> {
     phase: u8,
     machine: Machine<M, O>,
     queue: VecDeque<Incoming<M>>,
-    seen: HashSet<(PartyIndex, u16, bool)>,
+    seen: HashSet<(PartyIndex, u16)>,
     next_id: u64,
     wants_message: bool,
     finished: bool,
@@ -79,6 +79,14 @@ where
             to,
             payload: encode(msg)?,
         })
+    }
+}
+
+/// Caps a peer-influenced explanation (decoder messages quote the input) at 160 characters.
+fn short(reason: &str) -> String {
+    match reason.char_indices().nth(160) {
+        Some((i, _)) => format!("{}...", reason.get(..i).unwrap_or_default()),
+        None => reason.to_owned(),
     }
 }
 
@@ -139,7 +147,17 @@ where
                 ProceedResult::Yielded => {}
                 ProceedResult::Output(result) => {
                     self.finished = true;
-                    return result.map(Step::Done);
+                    return result.map(Step::Done).map_err(|e| match e {
+                        // Engines blame by signer position; say which party each one is.
+                        Error::Aborted { culprits, reason } => Error::Aborted {
+                            culprits,
+                            reason: format!(
+                                "{reason} [engine positions 0.. are parties {:?}]",
+                                self.ctx.parties()
+                            ),
+                        },
+                        other => other,
+                    });
                 }
                 ProceedResult::Error(e) => {
                     self.finished = true;
@@ -163,7 +181,7 @@ where
         let decoded: M =
             serde_json::from_slice(&msg.payload).map_err(|e| Error::MalformedMessage {
                 from: msg.from,
-                reason: e.to_string(),
+                reason: short(&e.to_string()),
             })?;
         if self.round_id(decoded.round()) != msg.round {
             return Err(Error::MalformedMessage {
@@ -175,7 +193,7 @@ where
                 ),
             });
         }
-        let key = (msg.from, msg.round, msg.to.is_some());
+        let key = (msg.from, msg.round);
         if !self.seen.insert(key) {
             return Err(Error::DuplicateMessage {
                 from: msg.from,
@@ -198,89 +216,86 @@ where
     }
 }
 
-/// Builds the second run of a [`Chain`] from the first one's output.
-pub(crate) type Then<A, B> = Box<dyn FnOnce(A) -> Result<BoxedProtocol<B>>>;
+/// Combines the outputs of the two runs of a [`Join`].
+pub(crate) type Combine<A, B, O> = Box<dyn FnOnce(A, B) -> Result<O>>;
 
-/// Two runs one after the other: `first`, then the run `then` builds from its output.
-/// Messages for the second phase that arrive early are held until it starts.
-pub(crate) struct Chain<A: Protocol, B> {
+/// Two independent runs of one session, side by side (first in phase `0`, second in phase
+/// `second_phase`), whose outputs are combined at the end. Every message is routed by its
+/// phase to the run it belongs to and checked there on arrival, so nothing is held
+/// unchecked.
+pub(crate) struct Join<A: Protocol, B: Protocol, O> {
     ctx: SessionCtx,
-    first: Option<A>,
-    then: Option<Then<A::Output, B>>,
-    second: Option<BoxedProtocol<B>>,
+    first: A,
+    second: B,
     second_phase: u8,
-    early: Vec<Message>,
+    out_a: Option<A::Output>,
+    out_b: Option<B::Output>,
+    combine: Option<Combine<A::Output, B::Output, O>>,
 }
 
-impl<A: Protocol, B> Chain<A, B> {
-    /// Chains `first` and the run built by `then`, whose messages use phase `second_phase`.
-    pub(crate) fn new(first: A, second_phase: u8, then: Then<A::Output, B>) -> Self {
-        Chain {
+impl<A: Protocol, B: Protocol, O> Join<A, B, O> {
+    /// Joins `first` and `second` (whose messages use phase `second_phase`).
+    pub(crate) fn new(
+        first: A,
+        second: B,
+        second_phase: u8,
+        combine: Combine<A::Output, B::Output, O>,
+    ) -> Self {
+        Join {
             ctx: first.ctx().clone(),
-            first: Some(first),
-            then: Some(then),
-            second: None,
+            first,
+            second,
             second_phase,
-            early: Vec::new(),
+            out_a: None,
+            out_b: None,
+            combine: Some(combine),
         }
     }
 }
 
-impl<A: Protocol, B> Protocol for Chain<A, B> {
-    type Output = B;
+impl<A: Protocol, B: Protocol, O> Protocol for Join<A, B, O> {
+    type Output = O;
 
     fn ctx(&self) -> &SessionCtx {
         &self.ctx
     }
 
-    fn proceed(&mut self) -> Result<Step<B>> {
-        if let Some(first) = self.first.as_mut() {
-            match first.proceed()? {
+    fn proceed(&mut self) -> Result<Step<O>> {
+        if self.out_a.is_none() {
+            match self.first.proceed()? {
                 Step::Send(m) => return Ok(Step::Send(m)),
-                Step::NeedMessage => return Ok(Step::NeedMessage),
-                Step::Done(out) => {
-                    self.first = None;
-                    let then = self
-                        .then
-                        .take()
-                        .ok_or(Error::Misuse("chained run started twice"))?;
-                    let mut second = then(out)?;
-                    for m in self.early.drain(..) {
-                        // Already checked on arrival; a decode error now is the sender's.
-                        second.receive(m)?;
-                    }
-                    self.second = Some(second);
-                }
+                Step::Done(o) => self.out_a = Some(o),
+                Step::NeedMessage => {}
             }
         }
-        match self.second.as_mut() {
-            Some(second) => second.proceed(),
-            None => Err(Error::Misuse("chained run has no second phase")),
+        if self.out_b.is_none() {
+            match self.second.proceed()? {
+                Step::Send(m) => return Ok(Step::Send(m)),
+                Step::Done(o) => self.out_b = Some(o),
+                Step::NeedMessage => {}
+            }
+        }
+        match (self.out_a.take(), self.out_b.take()) {
+            (Some(a), Some(b)) => {
+                let combine = self
+                    .combine
+                    .take()
+                    .ok_or(Error::Misuse("proceed called after the run finished"))?;
+                combine(a, b).map(Step::Done)
+            }
+            (a, b) => {
+                self.out_a = a;
+                self.out_b = b;
+                Ok(Step::NeedMessage)
+            }
         }
     }
 
     fn receive(&mut self, msg: Message) -> Result<()> {
-        if let Some(second) = self.second.as_mut() {
-            return second.receive(msg);
-        }
         if (msg.round >> 8) == u16::from(self.second_phase) {
-            check_incoming(&self.ctx, &msg)?;
-            if self
-                .early
-                .iter()
-                .any(|m| m.from == msg.from && m.round == msg.round && m.to == msg.to)
-            {
-                return Err(Error::DuplicateMessage {
-                    from: msg.from,
-                    round: msg.round,
-                });
-            }
-            self.early.push(msg);
-            return Ok(());
-        }
-        match self.first.as_mut() {
-            Some(first) => first.receive(msg),
-            None => Err(Error::Misuse("chained run has no active phase")),
+            self.second.receive(msg)
+        } else {
+            self.first.receive(msg)
         }
     }
 }

@@ -177,15 +177,17 @@ impl SessionCtx {
     }
 
     /// The execution id handed to the engine: a tagged hash of the session id, the scheme,
-    /// the purpose of the run and the participant list, so a run of one kind can never be
-    /// confused with another.
-    pub fn execution_id(&self, purpose: &str) -> [u8; 32] {
+    /// the purpose of the run, the participant list and `bound` (for signing: the key and
+    /// the request), so a run of one kind, for one request, can never be confused with
+    /// another.
+    pub fn execution_id(&self, purpose: &str, bound: &[u8]) -> [u8; 32] {
         let mut h = Sha256::new();
         h.update(b"mpc-core/execution-id/v1");
         for part in [
             self.scheme.as_str().as_bytes(),
             purpose.as_bytes(),
             &self.session.0[..],
+            bound,
         ] {
             h.update((part.len() as u64).to_be_bytes());
             h.update(part);

@@ -47,6 +47,11 @@ impl PresignatureStore {
         Ok(id)
     }
 
+    /// Ids of the unused presignatures.
+    pub fn ids(&self) -> Vec<[u8; 32]> {
+        self.ready.keys().copied().collect()
+    }
+
     /// Number of unused presignatures.
     pub fn len(&self) -> usize {
         self.ready.len()
@@ -57,12 +62,18 @@ impl PresignatureStore {
         self.ready.is_empty()
     }
 
-    /// Marks presignature `id` consumed, then issues its partial signature for `request`.
-    /// The id is consumed even if issuing fails, so a presignature is never offered twice.
+    /// Checks `request` fits presignature `id`, marks it consumed, then issues its partial
+    /// signature. Once marked, the id is never offered again.
     ///
     /// # Errors
     /// [`Error::PresignatureUsed`] for an id already used or unknown, or the engine's error.
     pub fn partial_sign(&mut self, id: &[u8; 32], request: &SignRequest) -> Result<Cggmp21Partial> {
+        // Requests that cannot be signed (wrong kind, wrong path) are refused before the
+        // presignature is touched, so they cannot burn it.
+        self.ready
+            .get(id)
+            .ok_or_else(|| Error::PresignatureUsed(to_hex(id)))?
+            .check_request(request)?;
         let p = self
             .ready
             .remove(id)

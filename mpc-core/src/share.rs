@@ -46,11 +46,34 @@ pub struct ShareHeader {
 /// scalars in self-zeroizing types), `Debug` prints no secret, and serialization is explicit
 /// ([`KeyShare::to_json`]). See SECURITY.md for what the engines do not zeroize.
 #[derive(Serialize, Deserialize)]
-#[serde(bound = "D: EngineData")]
+#[serde(bound = "D: EngineData", try_from = "RawKeyShare<D>")]
 pub struct KeyShare<D> {
     #[serde(flatten)]
     header: ShareHeader,
     data: Arc<D>,
+}
+
+/// The serialized form, checked by `TryFrom` before it becomes a [`KeyShare`]: a share read
+/// through any serde path is validated like one read with [`KeyShare::from_json`].
+#[derive(Deserialize)]
+#[serde(bound = "D: EngineData")]
+struct RawKeyShare<D> {
+    #[serde(flatten)]
+    header: ShareHeader,
+    data: D,
+}
+
+impl<D: EngineData> TryFrom<RawKeyShare<D>> for KeyShare<D> {
+    type Error = Error;
+    fn try_from(raw: RawKeyShare<D>) -> Result<Self> {
+        if raw.header.version != KEY_SHARE_FORMAT_VERSION {
+            return Err(Error::UnsupportedVersion {
+                found: raw.header.version,
+                supported: KEY_SHARE_FORMAT_VERSION,
+            });
+        }
+        KeyShare::new(raw.header, raw.data)
+    }
 }
 
 impl<D> Clone for KeyShare<D> {
@@ -124,11 +147,8 @@ impl<D: EngineData> KeyShare<D> {
                 found: header.scheme,
             });
         }
-        let share: KeyShare<D> =
-            serde_json::from_slice(bytes).map_err(|e| invalid(e.to_string()))?;
-        check_header(&share.header)?;
-        share.data.check(&share.header)?;
-        Ok(share)
+        // Deserializing validates (see `RawKeyShare`).
+        serde_json::from_slice(bytes).map_err(|e| invalid(e.to_string()))
     }
 }
 

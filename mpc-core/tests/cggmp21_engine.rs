@@ -198,3 +198,43 @@ fn cggmp21_share_round_trips_signs_and_debug_is_redacted() {
         assert!(!dbg.contains(&s), "Debug output contains a secret value");
     }
 }
+
+#[test]
+fn cggmp21_bad_request_does_not_burn_a_stored_presignature() {
+    let shares = keys_2_of_3();
+    let path = [1u32, 999];
+    let mut stores: Vec<PresignatureStore> = presign(shares, &[0, 1], Some(&path))
+        .into_iter()
+        .map(|p| {
+            let mut s = PresignatureStore::new();
+            s.insert(p).unwrap();
+            s
+        })
+        .collect();
+    let h = prehash("kept");
+    // An unknown id is refused.
+    let unknown = stores[0].partial_sign(&[0u8; 32], &SignRequest::ecdsa(h).with_path(&path));
+    assert!(matches!(unknown, Err(Error::PresignatureUsed(_))));
+    let right = SignRequest::ecdsa(h).with_path(&path);
+    let wrong_path = SignRequest::ecdsa(h);
+    let wrong_kind = SignRequest::bip340(h.to_vec(), None);
+    let partials: Vec<_> = stores
+        .iter_mut()
+        .map(|s| {
+            let pid = s.ids()[0];
+            assert!(matches!(
+                s.partial_sign(&pid, &wrong_path),
+                Err(Error::PresignatureMismatch(_))
+            ));
+            assert!(matches!(
+                s.partial_sign(&pid, &wrong_kind),
+                Err(Error::RequestMismatch { .. })
+            ));
+            assert_eq!(s.len(), 1, "a refused request burned the presignature");
+            s.partial_sign(&pid, &right).unwrap()
+        })
+        .collect();
+    let child = Cggmp21::signing_key(&shares[0], Some(&path)).unwrap();
+    let sig = Cggmp21::combine(&child, &right, &partials).unwrap();
+    check_ecdsa(&child, &h, &sig);
+}

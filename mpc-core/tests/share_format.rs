@@ -97,3 +97,19 @@ fn unknown_version_other_scheme_and_tampered_header_are_refused() {
     .unwrap_err();
     assert!(matches!(err, Error::Invalid { .. }));
 }
+
+#[test]
+fn any_serde_path_validates_the_share() {
+    let shares = keygen::<FrostEd25519>(3, 2, |_| ());
+    let mut json: Value = serde_json::from_slice(&shares[0].to_json().unwrap()).unwrap();
+    // Untouched: reads back through plain serde.
+    let ok: KeyShare<FrostData<givre::ciphersuite::Ed25519>> =
+        serde_json::from_value(json.clone()).unwrap();
+    assert_eq!(ok.header(), shares[0].header());
+    // A header that lies about the group key is refused even without `from_json`.
+    json["public_key"] = serde_json::to_value(shares[0].public_key()).unwrap();
+    json["index"] = Value::from(1);
+    let r: Result<KeyShare<FrostData<givre::ciphersuite::Ed25519>>, _> =
+        serde_json::from_value(json);
+    assert!(r.is_err());
+}

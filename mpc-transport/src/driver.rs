@@ -13,19 +13,26 @@ use crate::transport::Transport;
 /// How a run is driven.
 #[derive(Debug, Clone)]
 pub struct DriveOptions {
-    /// How long to wait for the next accepted message before giving up on the round. The
-    /// clock restarts on every accepted message, not on rejected ones, so junk cannot keep a
-    /// stalled run alive.
+    /// How long to wait for the next accepted message (or for a send to go through) before
+    /// giving up. The clock restarts on every accepted message, not on rejected ones; each
+    /// peer can be accepted at most once per round, so a peer cannot keep a stalled run
+    /// alive for long.
     pub round_timeout: Duration,
+    /// Bound on the whole run, whatever peers send.
+    pub run_timeout: Duration,
 }
 
 impl Default for DriveOptions {
     fn default() -> Self {
         DriveOptions {
             round_timeout: Duration::from_secs(60),
+            run_timeout: Duration::from_secs(600),
         }
     }
 }
+
+/// How many rejected frames a report keeps (and logs); the rest are only counted.
+pub const MAX_REPORTED_REJECTIONS: usize = 32;
 
 /// When a message was accepted, relative to the start of the run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,14 +48,27 @@ pub struct Arrival {
 /// What happened during a run.
 #[derive(Debug, Default)]
 pub struct DriveReport {
-    /// Frames that were refused (bad session, sender, duplicate, size...). The run went on.
+    /// The first [`MAX_REPORTED_REJECTIONS`] frames that were refused (bad session, sender,
+    /// duplicate, size...). The run went on.
     pub rejected: Vec<TransportError>,
+    /// How many frames were refused in all.
+    pub rejected_total: usize,
     /// Frames sent.
     pub sent: usize,
     /// Accepted messages, in order.
     pub arrivals: Vec<Arrival>,
     /// Wall time of the run.
     pub elapsed: Duration,
+}
+
+impl DriveReport {
+    fn reject(&mut self, from: Option<PartyIndex>, e: TransportError) {
+        self.rejected_total += 1;
+        if self.rejected.len() < MAX_REPORTED_REJECTIONS {
+            tracing::warn!(from, error = %e, "rejected frame");
+            self.rejected.push(e);
+        }
+    }
 }
 
 /// Checks a frame from `from` (as authenticated by the transport) for the session of `ctx`.
@@ -96,55 +116,52 @@ where
     let ctx = run.ctx().clone();
     let me = ctx.me();
     let start = Instant::now();
+    let run_deadline = tokio::time::Instant::now() + opts.run_timeout;
     let mut report = DriveReport::default();
     let mut heard: HashMap<u16, HashSet<PartyIndex>> = HashMap::new();
-    let mut last_sent_round = 0u16;
-    let mut deadline = tokio::time::Instant::now() + opts.round_timeout;
+    let mut deadline = (tokio::time::Instant::now() + opts.round_timeout).min(run_deadline);
     let span = tracing::debug_span!("run", scheme = %ctx.scheme(), party = me);
     let _guard = span.enter();
     loop {
         match run.proceed()? {
             Step::Send(m) => {
-                last_sent_round = m.round;
                 let to = m.to;
                 let frame = Envelope {
                     scheme: ctx.scheme(),
                     message: m,
                 }
                 .encode(transport.max_frame())?;
-                match to {
-                    Some(p) => {
-                        transport.send(p, frame).await?;
-                        report.sent += 1;
+                let targets: Vec<PartyIndex> = match to {
+                    Some(p) => vec![p],
+                    None => ctx.parties().iter().copied().filter(|&p| p != me).collect(),
+                };
+                let send_deadline =
+                    (tokio::time::Instant::now() + opts.round_timeout).min(run_deadline);
+                for p in targets {
+                    match timeout_at(send_deadline, transport.send(p, frame.clone())).await {
+                        Ok(r) => r?,
+                        Err(_) => return Err(timeout_sending(p, opts.round_timeout)),
                     }
-                    None => {
-                        for &p in ctx.parties().iter().filter(|&&p| p != me) {
-                            transport.send(p, frame.clone()).await?;
-                            report.sent += 1;
-                        }
-                    }
+                    report.sent += 1;
                 }
             }
             Step::NeedMessage => {
                 let received = match timeout_at(deadline, transport.recv()).await {
                     Ok(r) => r,
-                    Err(_) => {
-                        return Err(timeout(&ctx, &heard, last_sent_round, opts.round_timeout))
-                    }
+                    Err(_) => return Err(timeout(&ctx, &heard, opts.round_timeout)),
                 };
                 let (from, frame) = match received {
                     Ok(x) => x,
                     Err(TransportError::Closed) => return Err(TransportError::Closed),
                     Err(e) => {
-                        report.rejected.push(e);
+                        report.reject(None, e);
                         continue;
                     }
                 };
                 let msg = match accept(&ctx, from, &frame, transport.max_frame()) {
                     Ok(m) => m,
                     Err(e) => {
-                        tracing::warn!(from, error = %e, "rejected frame");
-                        report.rejected.push(e);
+                        report.reject(Some(from), e);
                         continue;
                     }
                 };
@@ -157,12 +174,10 @@ where
                             from,
                             at: start.elapsed(),
                         });
-                        deadline = tokio::time::Instant::now() + opts.round_timeout;
+                        deadline =
+                            (tokio::time::Instant::now() + opts.round_timeout).min(run_deadline);
                     }
-                    Err(e) => {
-                        tracing::warn!(from, error = %e, "rejected message");
-                        report.rejected.push(e.into());
-                    }
+                    Err(e) => report.reject(Some(from), e.into()),
                 }
             }
             Step::Done(out) => {
@@ -173,34 +188,41 @@ where
     }
 }
 
+fn timeout_sending(to: PartyIndex, after: Duration) -> TransportError {
+    TransportError::Timeout {
+        round: 0,
+        waiting_for: vec![to],
+        after_ms: u64::try_from(after.as_millis()).unwrap_or(u64::MAX),
+    }
+}
+
+/// Names the parties missing from the lowest round that some participant has not completed:
+/// a peer that skips a round is blamed for it even if it sent later rounds. If every round
+/// seen is complete, nobody has sent the next one yet and all other participants are named.
 fn timeout(
     ctx: &SessionCtx,
     heard: &HashMap<u16, HashSet<PartyIndex>>,
-    last_sent_round: u16,
     after: Duration,
 ) -> TransportError {
-    let round = heard
-        .keys()
-        .copied()
-        .max()
-        .unwrap_or(0)
-        .max(last_sent_round);
-    let empty = HashSet::new();
-    let got = heard.get(&round).unwrap_or(&empty);
-    let mut waiting_for: Vec<PartyIndex> = ctx
+    let others: Vec<PartyIndex> = ctx
         .parties()
         .iter()
         .copied()
-        .filter(|p| *p != ctx.me() && !got.contains(p))
+        .filter(|p| *p != ctx.me())
         .collect();
-    if waiting_for.is_empty() {
-        waiting_for = ctx
-            .parties()
+    let mut rounds: Vec<u16> = heard.keys().copied().collect();
+    rounds.sort_unstable();
+    let missing = rounds.iter().find_map(|r| {
+        let got = heard.get(r)?;
+        let missing: Vec<PartyIndex> = others
             .iter()
             .copied()
-            .filter(|p| *p != ctx.me())
+            .filter(|p| !got.contains(p))
             .collect();
-    }
+        (!missing.is_empty()).then_some((*r, missing))
+    });
+    let (round, waiting_for) =
+        missing.unwrap_or_else(|| (rounds.last().map_or(0, |r| r + 1), others));
     TransportError::Timeout {
         round,
         waiting_for,

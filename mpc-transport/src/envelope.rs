@@ -123,7 +123,7 @@ impl Envelope {
             ));
         }
         let to = match has_to {
-            0 => None,
+            0 if to == 0 => None,
             1 => Some(to),
             _ => return Err(TransportError::Unsupported("recipient flag".into())),
         };

@@ -20,6 +20,7 @@ fn sid() -> SessionId {
 fn opts() -> DriveOptions {
     DriveOptions {
         round_timeout: Duration::from_secs(120),
+        ..Default::default()
     }
 }
 
@@ -321,6 +322,7 @@ async fn a_missing_signer_ends_in_a_bounded_timeout_naming_it() {
     let run = FrostEd25519::sign(&ctx, &shares[0], &SignRequest::ed25519(b"m".to_vec())).unwrap();
     let opts = DriveOptions {
         round_timeout: Duration::from_millis(300),
+        ..Default::default()
     };
     let started = std::time::Instant::now();
     let err = drive(run, &mut t0, &opts).await.unwrap_err();

@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 
 use super::primes::PaillierPrimes;
 use super::util::{abort, boxed, check_path};
-use crate::adapter::Chain;
+use crate::adapter::Join;
 use crate::error::{Error, Result};
 use crate::ids::{CurveId, PartyIndex, SchemeId, SessionCtx};
 use crate::protocol::BoxedProtocol;
@@ -79,7 +79,7 @@ impl EngineData for Cggmp21Data {
                 h.t
             )));
         }
-        if point_key(&core.shared_public_key) != h.public_key {
+        if point_key(&core.shared_public_key)? != h.public_key {
             return Err(invalid(
                 "engine public key differs from the header's".into(),
             ));
@@ -88,10 +88,8 @@ impl EngineData for Cggmp21Data {
     }
 }
 
-fn point_key(p: &Point<Secp256k1>) -> PublicKey {
-    let mut b = [0u8; 33];
-    b.copy_from_slice(p.to_bytes(true).as_bytes());
-    PublicKey::Secp256k1(b)
+fn point_key(p: &Point<Secp256k1>) -> Result<PublicKey> {
+    PublicKey::secp256k1(p.to_bytes(true).as_bytes())
 }
 
 /// Settings for CGGMP21 key generation.
@@ -103,17 +101,17 @@ pub struct Cggmp21KeygenConfig {
     pub primes: Option<PaillierPrimes>,
 }
 
-fn header(core: &cggmp21::key_share::DirtyIncompleteKeyShare<Secp256k1>) -> ShareHeader {
+fn header(core: &cggmp21::key_share::DirtyIncompleteKeyShare<Secp256k1>) -> Result<ShareHeader> {
     let n = u16::try_from(core.public_shares.len()).unwrap_or(u16::MAX);
-    ShareHeader {
+    Ok(ShareHeader {
         version: KEY_SHARE_FORMAT_VERSION,
         scheme: SchemeId::Cggmp21Secp256k1,
         curve: CurveId::Secp256k1,
         t: core.vss_setup.as_ref().map(|v| v.min_signers).unwrap_or(n),
         n,
         index: core.i,
-        public_key: point_key(&core.shared_public_key),
-    }
+        public_key: point_key(&core.shared_public_key)?,
+    })
 }
 
 fn complete(
@@ -121,7 +119,7 @@ fn complete(
     aux: cggmp21::key_share::AuxInfo,
 ) -> Result<Cggmp21Share> {
     let share = cggmp21::KeyShare::from_parts((core, aux)).map_err(|e| invalid(e.to_string()))?;
-    let h = header(&share.core);
+    let h = header(&share.core)?;
     KeyShare::new(h, Cggmp21Data::Complete { share })
 }
 
@@ -142,31 +140,59 @@ impl Cggmp21 {
         primes: PaillierPrimes,
     ) -> Result<BoxedProtocol<Cggmp21Share>> {
         let n = check_keygen(ctx, share.threshold(), SchemeId::Cggmp21Secp256k1)?;
+        if n != share.parties() || ctx.me() != share.index() {
+            return Err(Error::Misuse(
+                "aux info needs all parties of the key, with the share's own index",
+            ));
+        }
         let Cggmp21Data::Incomplete { core } = &**share.data() else {
             return Err(invalid("share already has auxiliary info".into()));
         };
         let core = core.clone();
-        Ok(aux_run(ctx, n, 1, core, primes))
+        Ok(aux_run(ctx, n, 0, primes, move |aux| complete(core, aux)))
     }
 }
 
-fn aux_run(
+/// The auxiliary-info protocol (Paillier keys, ring-Pedersen parameters, their proofs), in
+/// message phase `phase`; `finish` turns its output into the run's output.
+fn aux_run<O: 'static>(
     ctx: &SessionCtx,
     n: u16,
     phase: u8,
-    core: cggmp21::IncompleteKeyShare<Secp256k1>,
     primes: PaillierPrimes,
-) -> BoxedProtocol<Cggmp21Share> {
-    let eid = ctx.execution_id("aux-info");
+    finish: impl FnOnce(cggmp21::key_share::AuxInfo) -> Result<O> + 'static,
+) -> BoxedProtocol<O> {
+    let eid = ctx.execution_id("aux-info", &[]);
     let i = ctx.my_position();
     let machine = wrap_protocol(move |party| async move {
         let aux = cggmp21::aux_info_gen(ExecutionId::new(&eid), i, n, primes.0)
             .start(&mut OsRng, party)
             .await
             .map_err(abort)?;
-        complete(core, aux)
+        finish(aux)
     });
     boxed(ctx, phase, Box::new(machine))
+}
+
+/// The DKG; `finish` turns the incomplete share into the run's output.
+fn dkg_run<O: 'static>(
+    ctx: &SessionCtx,
+    n: u16,
+    t: u16,
+    finish: impl FnOnce(cggmp21::IncompleteKeyShare<Secp256k1>) -> Result<O> + 'static,
+) -> BoxedProtocol<O> {
+    let eid = ctx.execution_id("keygen", &[]);
+    let i = ctx.my_position();
+    let machine = wrap_protocol(move |party| async move {
+        let core = cggmp21::keygen::<Secp256k1>(ExecutionId::new(&eid), i, n)
+            .set_threshold(t)
+            .hd_wallet(true)
+            .start(&mut OsRng, party)
+            .await
+            .map_err(abort)?;
+        finish(core)
+    });
+    boxed(ctx, 0, Box::new(machine))
 }
 
 impl ThresholdScheme for Cggmp21 {
@@ -187,32 +213,18 @@ impl ThresholdScheme for Cggmp21 {
                 reason: "cggmp21 threshold keys need t >= 2",
             });
         }
-        let eid = ctx.execution_id("keygen");
-        let i = ctx.my_position();
-        let machine = wrap_protocol(move |party| async move {
-            let core = cggmp21::keygen::<Secp256k1>(ExecutionId::new(&eid), i, n)
-                .set_threshold(t)
-                .hd_wallet(true)
-                .start(&mut OsRng, party)
-                .await
-                .map_err(abort)?;
-            KeyShare::new(header(&core), Cggmp21Data::Incomplete { core })
-        });
-        let keygen = boxed(ctx, 0, Box::new(machine));
-        let Some(primes) = config.primes else {
-            return Ok(keygen);
-        };
-        let ctx2 = ctx.clone();
-        Ok(Box::new(Chain::new(
-            keygen,
-            1,
-            Box::new(move |share: Cggmp21Share| {
-                let Cggmp21Data::Incomplete { core } = &**share.data() else {
-                    return Err(Error::Misuse("fresh key share is already complete"));
-                };
-                Ok(aux_run(&ctx2, n, 1, core.clone(), primes))
-            }),
-        )))
+        match config.primes {
+            None => Ok(dkg_run(ctx, n, t, |core| {
+                KeyShare::new(header(&core)?, Cggmp21Data::Incomplete { core })
+            })),
+            // The DKG and the aux-info protocol are independent: run them side by side.
+            Some(primes) => Ok(Box::new(Join::new(
+                dkg_run(ctx, n, t, Ok),
+                aux_run(ctx, n, 1, primes, Ok),
+                1,
+                Box::new(complete),
+            ))),
+        }
     }
 
     fn sign(
@@ -231,7 +243,7 @@ impl ThresholdScheme for Cggmp21 {
         let data = std::sync::Arc::clone(share.data());
         let signers: Vec<PartyIndex> = ctx.parties().to_vec();
         let i = ctx.my_position();
-        let eid = ctx.execution_id("sign");
+        let eid = ctx.execution_id("sign", &request_binding(&signing_key, request)?);
         let machine = wrap_protocol(move |party| async move {
             let Cggmp21Data::Complete { share } = &*data else {
                 return Err(Error::AuxInfoMissing);
@@ -258,10 +270,24 @@ impl ThresholdScheme for Cggmp21 {
                 let child = core
                     .derive_child_public_key::<Slip10, _>(p.iter().copied())
                     .map_err(|e| Error::Derivation(e.to_string()))?;
-                Ok(point_key(&child.public_key))
+                point_key(&child.public_key)
             }
         }
     }
+}
+
+/// What a signing run is bound to besides the session: the signing key and the request,
+/// so parties that disagree on what they sign fail at the first proof, not at the end.
+fn request_binding(signing_key: &PublicKey, request: &SignRequest) -> Result<Vec<u8>> {
+    let mut out = signing_key.as_bytes().to_vec();
+    let req = serde_json::to_vec(&(&request.payload, &request.derivation_path)).map_err(|e| {
+        Error::Invalid {
+            what: "signing request",
+            reason: e.to_string(),
+        }
+    })?;
+    out.extend_from_slice(&Sha256::digest(req));
+    Ok(out)
 }
 
 fn require_aux(share: &Cggmp21Share) -> Result<()> {
@@ -327,6 +353,22 @@ impl Cggmp21Presignature {
     pub fn signing_key(&self) -> PublicKey {
         self.signing_key
     }
+
+    /// Checks that `request` can be signed with this presignature (an ECDSA prehash, with
+    /// the derivation path fixed at presigning), without using it.
+    ///
+    /// # Errors
+    /// [`Error::RequestMismatch`], [`Error::PresignatureMismatch`].
+    pub fn check_request(&self, request: &SignRequest) -> Result<()> {
+        prehash_of(request)?;
+        let req_path = request.derivation_path.as_deref().filter(|p| !p.is_empty());
+        if req_path != self.path.as_deref() {
+            return Err(Error::PresignatureMismatch(
+                "the request's derivation path differs from the one fixed at presigning",
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// A party's CGGMP21 partial signature.
@@ -358,7 +400,7 @@ impl Presigning for Cggmp21 {
         let i = ctx.my_position();
         let me = ctx.me();
         let session = ctx.session();
-        let eid = ctx.execution_id("presign");
+        let eid = ctx.execution_id("presign", signing_key.as_bytes());
         let machine = wrap_protocol(move |party| async move {
             let Cggmp21Data::Complete { share } = &*data else {
                 return Err(Error::AuxInfoMissing);
@@ -389,13 +431,8 @@ impl Presigning for Cggmp21 {
     }
 
     fn partial_sign(presig: Cggmp21Presignature, request: &SignRequest) -> Result<Cggmp21Partial> {
+        presig.check_request(request)?;
         let prehash = prehash_of(request)?;
-        let req_path = request.derivation_path.as_deref().filter(|p| !p.is_empty());
-        if req_path != presig.path.as_deref() {
-            return Err(Error::PresignatureMismatch(
-                "the request's derivation path differs from the one fixed at presigning",
-            ));
-        }
         let msg = DataToSign::from_scalar(Scalar::from_be_bytes_mod_order(prehash));
         Ok(Cggmp21Partial {
             presignature: presig.id,

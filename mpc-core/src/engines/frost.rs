@@ -219,7 +219,7 @@ impl<C: FrostSuite> ThresholdScheme for Frost<C> {
                 reason: "a threshold key needs t >= 2",
             });
         }
-        let eid = ctx.execution_id("keygen");
+        let eid = ctx.execution_id("keygen", &[]);
         let i = ctx.my_position();
         let machine = wrap_protocol(move |party| async move {
             let share = givre::keygen::<C::Curve>(ExecutionId::new(&eid), i, n)

@@ -13,6 +13,7 @@ mod common;
 use std::sync::OnceLock;
 
 use common::*;
+use mpc_core::engines::cggmp21::Cggmp21Presignature;
 use mpc_core::local::run_local;
 use mpc_core::*;
 
@@ -81,7 +82,7 @@ fn presign(
     shares: &[Cggmp21Share],
     signers: &[u16],
     path: Option<&[u32]>,
-) -> Vec<mpc_core::engines::cggmp21::Cggmp21Presignature> {
+) -> Vec<Cggmp21Presignature> {
     let s = sid("presign");
     let runs = signers
         .iter()
@@ -91,6 +92,18 @@ fn presign(
         })
         .collect();
     run_local(runs).unwrap()
+}
+
+/// One store per signer, each holding that signer's presignature.
+fn stores_of(presigs: Vec<Cggmp21Presignature>) -> Vec<PresignatureStore> {
+    presigs
+        .into_iter()
+        .map(|p| {
+            let mut s = PresignatureStore::new();
+            s.insert(p).unwrap();
+            s
+        })
+        .collect()
 }
 
 #[test]
@@ -104,14 +117,7 @@ fn cggmp21_presignature_signs_once_and_second_use_is_refused() {
         presigs.iter().all(|p| p.id() == id),
         "signers disagree on the presignature id"
     );
-    let mut stores: Vec<PresignatureStore> = presigs
-        .into_iter()
-        .map(|p| {
-            let mut s = PresignatureStore::new();
-            s.insert(p).unwrap();
-            s
-        })
-        .collect();
+    let mut stores = stores_of(presigs);
     let h = prehash("presigned");
     let req = SignRequest::ecdsa(h);
     let partials: Vec<_> = stores
@@ -203,14 +209,7 @@ fn cggmp21_share_round_trips_signs_and_debug_is_redacted() {
 fn cggmp21_bad_request_does_not_burn_a_stored_presignature() {
     let shares = keys_2_of_3();
     let path = [1u32, 999];
-    let mut stores: Vec<PresignatureStore> = presign(shares, &[0, 1], Some(&path))
-        .into_iter()
-        .map(|p| {
-            let mut s = PresignatureStore::new();
-            s.insert(p).unwrap();
-            s
-        })
-        .collect();
+    let mut stores = stores_of(presign(shares, &[0, 1], Some(&path)));
     let h = prehash("kept");
     // An unknown id is refused.
     let unknown = stores[0].partial_sign(&[0u8; 32], &SignRequest::ecdsa(h).with_path(&path));

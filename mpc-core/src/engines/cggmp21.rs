@@ -245,15 +245,7 @@ impl ThresholdScheme for Cggmp21 {
         let i = ctx.my_position();
         let eid = ctx.execution_id("sign", &request_binding(&signing_key, request)?);
         let machine = wrap_protocol(move |party| async move {
-            let Cggmp21Data::Complete { share } = &*data else {
-                return Err(Error::AuxInfoMissing);
-            };
-            let mut builder = cggmp21::signing(ExecutionId::new(&eid), i, &signers, share);
-            if let Some(p) = &path {
-                builder = builder
-                    .set_derivation_path(p.iter().copied())
-                    .map_err(|e| Error::Derivation(e.to_string()))?;
-            }
+            let builder = signing_builder(&data, &eid, i, &signers, path.as_deref())?;
             let msg = DataToSign::from_scalar(Scalar::from_be_bytes_mod_order(prehash));
             let sig = builder.sign(&mut OsRng, party, msg).await.map_err(abort)?;
             finish(&pk, &prehash, &sig)
@@ -288,6 +280,26 @@ fn request_binding(signing_key: &PublicKey, request: &SignRequest) -> Result<Vec
     })?;
     out.extend_from_slice(&Sha256::digest(req));
     Ok(out)
+}
+
+/// The cggmp21 signing builder for a run, with the derivation path set.
+fn signing_builder<'r>(
+    data: &'r Cggmp21Data,
+    eid: &'r [u8; 32],
+    i: u16,
+    signers: &'r [PartyIndex],
+    path: Option<&[u32]>,
+) -> Result<cggmp21::signing::SigningBuilder<'r, Secp256k1>> {
+    let Cggmp21Data::Complete { share } = data else {
+        return Err(Error::AuxInfoMissing);
+    };
+    let builder = cggmp21::signing(ExecutionId::new(eid), i, signers, share);
+    match path {
+        Some(p) => builder
+            .set_derivation_path(p.iter().copied())
+            .map_err(|e| Error::Derivation(e.to_string())),
+        None => Ok(builder),
+    }
 }
 
 fn require_aux(share: &Cggmp21Share) -> Result<()> {
@@ -402,15 +414,7 @@ impl Presigning for Cggmp21 {
         let session = ctx.session();
         let eid = ctx.execution_id("presign", signing_key.as_bytes());
         let machine = wrap_protocol(move |party| async move {
-            let Cggmp21Data::Complete { share } = &*data else {
-                return Err(Error::AuxInfoMissing);
-            };
-            let mut builder = cggmp21::signing(ExecutionId::new(&eid), i, &signers, share);
-            if let Some(p) = &path {
-                builder = builder
-                    .set_derivation_path(p.iter().copied())
-                    .map_err(|e| Error::Derivation(e.to_string()))?;
-            }
+            let builder = signing_builder(&data, &eid, i, &signers, path.as_deref())?;
             let inner = builder
                 .generate_presignature(&mut OsRng, party)
                 .await

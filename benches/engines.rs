@@ -14,7 +14,7 @@
 
 use std::time::Duration;
 
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, SamplingMode};
 use mpc_core::*;
 use mpc_transport::{keygen_all, presign_all, sign_all, DriveOptions};
 
@@ -79,10 +79,38 @@ fn cggmp21(c: &mut Criterion) {
             .map(|p| Cggmp21KeygenConfig { primes: Some(p) })
             .collect();
         let shares = keygen_all::<Cggmp21>(t, configs, &opts).unwrap();
-        let pk = shares[0].public_key();
         g.bench_function(BenchmarkId::new("presign", &id), |b| {
             b.iter(|| presign_all(&shares, &signers(t), None, &opts).unwrap())
         });
+        g.bench_function(BenchmarkId::new("full-sign", &id), |b| {
+            b.iter(|| sign_all::<Cggmp21>(&shares, &signers(t), &request, &opts).unwrap())
+        });
+    }
+    g.finish();
+}
+
+/// The non-interactive online step (partial signatures + combine + verification). Each
+/// iteration consumes a fresh presignature (made outside the timing, about a second each),
+/// so this group runs one iteration per sample.
+fn cggmp21_online(c: &mut Criterion) {
+    let opts = DriveOptions::default();
+    let primes = mpc_benches::test_only_primes().unwrap();
+    let request = SignRequest::ecdsa([9u8; 32]);
+    let mut g = c.benchmark_group("cggmp21");
+    g.sample_size(10)
+        .sampling_mode(SamplingMode::Flat)
+        .warm_up_time(Duration::from_millis(1))
+        .measurement_time(Duration::from_millis(1));
+    for (t, n) in SETUPS {
+        let id = format!("{t}-of-{n}");
+        let configs = primes
+            .iter()
+            .take(usize::from(n))
+            .cloned()
+            .map(|p| Cggmp21KeygenConfig { primes: Some(p) })
+            .collect();
+        let shares = keygen_all::<Cggmp21>(t, configs, &opts).unwrap();
+        let pk = shares[0].public_key();
         g.bench_function(BenchmarkId::new("online-sign", &id), |b| {
             b.iter_batched(
                 || presign_all(&shares, &signers(t), None, &opts).unwrap(),
@@ -96,12 +124,15 @@ fn cggmp21(c: &mut Criterion) {
                 criterion::BatchSize::PerIteration,
             )
         });
-        g.bench_function(BenchmarkId::new("full-sign", &id), |b| {
-            b.iter(|| sign_all::<Cggmp21>(&shares, &signers(t), &request, &opts).unwrap())
-        });
     }
     g.finish();
 }
 
-criterion_group!(benches, frost_ed25519, frost_taproot, cggmp21);
+criterion_group!(
+    benches,
+    frost_ed25519,
+    frost_taproot,
+    cggmp21,
+    cggmp21_online
+);
 criterion_main!(benches);

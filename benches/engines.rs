@@ -56,6 +56,22 @@ fn frost_taproot(c: &mut Criterion) {
     );
 }
 
+/// A t-of-n CGGMP21 key made with the TEST-ONLY primes.
+fn cggmp21_keys(
+    primes: &[PaillierPrimes],
+    t: u16,
+    n: u16,
+    opts: &DriveOptions,
+) -> Vec<Cggmp21Share> {
+    let configs = primes
+        .iter()
+        .take(usize::from(n))
+        .cloned()
+        .map(|p| Cggmp21KeygenConfig { primes: Some(p) })
+        .collect();
+    keygen_all::<Cggmp21>(t, configs, opts).unwrap()
+}
+
 fn cggmp21(c: &mut Criterion) {
     let opts = DriveOptions::default();
     let primes = mpc_benches::test_only_primes().unwrap();
@@ -72,13 +88,7 @@ fn cggmp21(c: &mut Criterion) {
                 keygen_all::<Cggmp21>(t, configs, &opts).unwrap()
             })
         });
-        let configs = primes
-            .iter()
-            .take(usize::from(n))
-            .cloned()
-            .map(|p| Cggmp21KeygenConfig { primes: Some(p) })
-            .collect();
-        let shares = keygen_all::<Cggmp21>(t, configs, &opts).unwrap();
+        let shares = cggmp21_keys(&primes, t, n, &opts);
         g.bench_function(BenchmarkId::new("presign", &id), |b| {
             b.iter(|| presign_all(&shares, &signers(t), None, &opts).unwrap())
         });
@@ -103,13 +113,7 @@ fn cggmp21_online(c: &mut Criterion) {
         .measurement_time(Duration::from_millis(1));
     for (t, n) in SETUPS {
         let id = format!("{t}-of-{n}");
-        let configs = primes
-            .iter()
-            .take(usize::from(n))
-            .cloned()
-            .map(|p| Cggmp21KeygenConfig { primes: Some(p) })
-            .collect();
-        let shares = keygen_all::<Cggmp21>(t, configs, &opts).unwrap();
+        let shares = cggmp21_keys(&primes, t, n, &opts);
         let pk = shares[0].public_key();
         g.bench_function(BenchmarkId::new("online-sign", &id), |b| {
             b.iter_batched(

@@ -1,5 +1,8 @@
-//! Helpers shared by the examples: a key store on disk and Paillier primes with progress.
+//! Helpers shared by the examples: a key store on disk, Paillier primes with progress, and
+//! the quickstart's chain transactions ([`chains`]).
 #![forbid(unsafe_code)]
+
+pub mod chains;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -1,18 +1,25 @@
 //! Quickstart: 2-of-3 keys for CGGMP21, FROST Ed25519 and FROST Taproot, made on the first
-//! run and loaded afterwards, then one signature per engine over the in-memory transport,
-//! each checked by an independent verifier.
+//! run and loaded afterwards; one signature per engine over the in-memory transport, each
+//! checked by an independent verifier; then real transactions signed through the chain
+//! encoders: Bitcoin P2WPKH and P2TR (two inputs, one batch), EVM EIP-1559 and legacy
+//! EIP-155, Solana legacy and v0 (see `examples/chains.rs`).
 //!
 //! ```text
-//! cargo run --release --example quickstart [-- --dir PATH]
+//! cargo run --release --example quickstart [-- --dir PATH] [--json]
+//!     [--chain-id ID] [--sol-blockhash BASE58]
 //! ```
 //!
 //! Keys and the Paillier primes live in `./.mpc-quickstart/` (or `--dir`, or the
 //! `MPC_QUICKSTART_DIR` environment variable). Delete the directory to start over.
+//! With `--json`, stdout carries exactly one JSON object (the signed transactions) and
+//! everything meant for a person goes to stderr.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use mpc_core::*;
+use mpc_examples::chains::{local_runtime_blockhash, sign_demo_transactions, Keys, Settings};
 use mpc_examples::KeyDir;
 use mpc_transport::{keygen_all, presign_all, sign_all, DriveOptions};
 
@@ -34,13 +41,21 @@ fn ms(d: Duration) -> String {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let dir = parse_dir()?;
+    let args = parse_args()?;
+    let dir = args.dir.clone();
     let keys = KeyDir(dir.clone());
     let opts = DriveOptions::default();
-    println!(
+    // With --json, stdout is reserved for the one JSON object.
+    let mut out: Box<dyn Write> = if args.json {
+        Box::new(std::io::stderr())
+    } else {
+        Box::new(std::io::stdout())
+    };
+    writeln!(
+        out,
         "mpc-wallet-sdk quickstart: {T}-of-{N} keys in {}",
         dir.display()
-    );
+    )?;
     let message = b"quickstart: hello, threshold world".to_vec();
     let prehash: [u8; 32] = {
         use sha2::Digest;
@@ -129,11 +144,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         verifier: "libsecp256k1 (tweaked key)",
     });
 
-    println!();
-    println!(
+    writeln!(out)?;
+    writeln!(
+        out,
         "{:<20} {:<8} {:<28} {:<44} verified by",
         "engine", "signers", "keys", "time per step"
-    );
+    )?;
     for r in rows {
         let steps = r
             .steps
@@ -141,16 +157,62 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .map(|(n, d)| format!("{n} {}", ms(*d)))
             .collect::<Vec<_>>()
             .join(", ");
-        println!(
+        writeln!(
+            out,
             "{:<20} {:<8} {:<28} {:<44} {}",
             r.engine,
             format!("{:?}", SIGNERS),
             r.keys,
             steps,
             r.verifier
-        );
+        )?;
     }
-    println!("\nAll signatures verified. Run again to sign with the stored keys; delete {} to start over.", dir.display());
+
+    // Chain transactions, signed through the chain encoders.
+    let settings = Settings {
+        signers: SIGNERS.to_vec(),
+        evm_chain_id: args.chain_id,
+        sol_blockhash: args.sol_blockhash,
+        drive: opts.clone(),
+    };
+    let start = Instant::now();
+    let (report, lines) = sign_demo_transactions(
+        &Keys {
+            ecdsa: &cg,
+            ed25519: &ed,
+            taproot: &tr,
+        },
+        &settings,
+    )?;
+    writeln!(
+        out,
+        "\nChain transactions signed by parties {SIGNERS:?} in {}:",
+        ms(start.elapsed())
+    )?;
+    for l in lines {
+        writeln!(out, "  {l}")?;
+    }
+    writeln!(
+        out,
+        "  (Bitcoin prevouts are made up, regtest; EVM nonces 0 and 1 on chain {}; Solana \
+         blockhash {}{})",
+        args.chain_id,
+        args.sol_blockhash,
+        if args.sol_blockhash == local_runtime_blockhash() {
+            ", a fresh local runtime's genesis"
+        } else {
+            ""
+        }
+    )?;
+    writeln!(out, "\nAll signatures verified. Run again to sign with the stored keys; delete {} to start over.", dir.display())?;
+    if args.json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        writeln!(
+            out,
+            "Add --json for the signed transactions as one JSON object."
+        )?;
+    }
     Ok(())
 }
 
@@ -168,20 +230,44 @@ where
     Ok((shares, format!("DKG {}", ms(start.elapsed()))))
 }
 
-fn parse_dir() -> Result<PathBuf, Box<dyn std::error::Error>> {
+struct Args {
+    dir: PathBuf,
+    json: bool,
+    chain_id: u64,
+    sol_blockhash: chain_sol::solana_hash::Hash,
+}
+
+const USAGE: &str =
+    "usage: quickstart [--dir PATH] [--json] [--chain-id ID] [--sol-blockhash BASE58]
+  --dir PATH             keys and primes (default ./.mpc-quickstart, or $MPC_QUICKSTART_DIR)
+  --json                 print the signed transactions as one JSON object on stdout
+  --chain-id ID          EVM chain id (default 1)
+  --sol-blockhash HASH   Solana recent blockhash (default: a fresh LiteSVM's genesis hash)";
+
+fn parse_args() -> Result<Args, Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
-    let mut dir = std::env::var_os("MPC_QUICKSTART_DIR").map(PathBuf::from);
+    let mut parsed = Args {
+        dir: std::env::var_os("MPC_QUICKSTART_DIR")
+            .map_or_else(|| PathBuf::from(".mpc-quickstart"), PathBuf::from),
+        json: false,
+        chain_id: 1,
+        sol_blockhash: local_runtime_blockhash(),
+    };
     while let Some(a) = args.next() {
+        let mut value = |name: &str| args.next().ok_or(format!("{name} needs a value"));
         match a.as_str() {
-            "--dir" => dir = Some(args.next().ok_or("--dir needs a path")?.into()),
+            "--dir" => parsed.dir = value("--dir")?.into(),
+            "--json" => parsed.json = true,
+            "--chain-id" => parsed.chain_id = value("--chain-id")?.parse()?,
+            "--sol-blockhash" => parsed.sol_blockhash = value("--sol-blockhash")?.parse()?,
             "-h" | "--help" => {
-                println!("usage: quickstart [--dir PATH]   (default ./.mpc-quickstart, or $MPC_QUICKSTART_DIR)");
+                println!("{USAGE}");
                 std::process::exit(0);
             }
             other => return Err(format!("unknown argument {other}; try --help").into()),
         }
     }
-    Ok(dir.unwrap_or_else(|| PathBuf::from(".mpc-quickstart")))
+    Ok(parsed)
 }
 
 /// ECDSA checked with libsecp256k1 (not the engine's arithmetic).

@@ -20,41 +20,7 @@ use bitcoin::{
 };
 use chain_btc::{p2tr_address, p2wpkh_address, psbt_from_tx, AddressKind, BtcEncoder, BtcError};
 use mpc_core::chain::{derive_request, ChainEncoder, DeriveError};
-use mpc_core::local::run_local;
 use mpc_core::*;
-
-/// DKG among all parties, in this thread (mpc-core's local runner; no transport).
-fn keygen<S: ThresholdScheme>(t: u16, configs: Vec<S::KeygenConfig>) -> Vec<KeyShare<S::Data>> {
-    let n = configs.len() as u16;
-    let sid = SessionId::random(&mut rand_core::OsRng);
-    let runs = configs
-        .into_iter()
-        .zip(0u16..)
-        .map(|(c, i)| S::keygen(&SessionCtx::keygen(sid, S::ID, i, n).unwrap(), t, c).unwrap())
-        .collect();
-    run_local(runs).unwrap()
-}
-
-/// Signing by `signers`, in this thread.
-fn sign<S: ThresholdScheme>(
-    shares: &[KeyShare<S::Data>],
-    signers: &[u16],
-    req: &SignRequest,
-) -> Signature {
-    let sid = SessionId::random(&mut rand_core::OsRng);
-    let runs = signers
-        .iter()
-        .map(|&i| {
-            S::sign(
-                &SessionCtx::new(sid, S::ID, i, signers).unwrap(),
-                &shares[usize::from(i)],
-                req,
-            )
-            .unwrap()
-        })
-        .collect();
-    run_local(runs).unwrap()[0]
-}
 
 fn ecdsa_keys() -> &'static [Cggmp21Share] {
     static K: OnceLock<Vec<Cggmp21Share>> = OnceLock::new();
@@ -68,13 +34,13 @@ fn ecdsa_keys() -> &'static [Cggmp21Share] {
             .take(3)
             .map(|p| Cggmp21KeygenConfig { primes: Some(p) })
             .collect();
-        keygen::<Cggmp21>(2, configs)
+        mpc_core::local::keygen::<Cggmp21>(2, configs).unwrap()
     })
 }
 
 fn frost_keys() -> &'static [KeyShare<<FrostTaproot as ThresholdScheme>::Data>] {
     static K: OnceLock<Vec<KeyShare<<FrostTaproot as ThresholdScheme>::Data>>> = OnceLock::new();
-    K.get_or_init(|| keygen::<FrostTaproot>(2, vec![(); 3]))
+    K.get_or_init(|| mpc_core::local::keygen::<FrostTaproot>(2, vec![(); 3]).unwrap())
 }
 
 fn tx(inputs: usize) -> Transaction {
@@ -99,20 +65,21 @@ fn tx(inputs: usize) -> Transaction {
     }
 }
 
-/// Signs every request of `key` through the threshold engine (parties 0 and 2).
+/// Signs every request of `key` (all its inputs) as one batch session, parties 0 and 2.
+/// Each party first derives the requests from the carried PSBT and signs those.
 fn sign_requests<S: ThresholdScheme>(
     shares: &[KeyShare<S::Data>],
     reqs: &[SignRequest],
     enc: &BtcEncoder,
 ) -> Vec<Signature> {
     let key = shares[0].public_key();
-    reqs.iter()
-        .map(|r| {
-            // What each party does: derive the request from the carried PSBT, sign that.
-            let mine = derive_request(enc, &key, r, |_| Ok(())).unwrap();
-            sign::<S>(shares, &[0, 2], &mine)
-        })
-        .collect()
+    let mine: Vec<SignRequest> = reqs
+        .iter()
+        .map(|r| derive_request(enc, &key, r, |_| Ok(())).unwrap())
+        .collect();
+    let sigs = mpc_core::local::sign_batch::<S>(shares, &[0, 2], &mine).unwrap();
+    assert_eq!(sigs.len(), reqs.len());
+    sigs
 }
 
 const FLAGS: u32 = bitcoinconsensus::VERIFY_ALL_PRE_TAPROOT | bitcoinconsensus::VERIFY_TAPROOT;

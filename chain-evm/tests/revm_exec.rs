@@ -21,7 +21,6 @@ use alloy_eips::eip2930::{AccessList, AccessListItem};
 use alloy_primitives::{address, Address, Bytes, TxKind, B256, U256};
 use chain_evm::{EvmEncoder, EvmError};
 use mpc_core::chain::{derive_request, ChainEncoder};
-use mpc_core::local::run_local;
 use mpc_core::*;
 use revm::context::TxEnv;
 use revm::database::{CacheDB, EmptyDB};
@@ -38,31 +37,17 @@ fn keys() -> &'static [Cggmp21Share] {
             .join("../test-vectors/test-only-paillier-primes.json");
         let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap();
         let primes: Vec<PaillierPrimes> = serde_json::from_value(doc["primes"].clone()).unwrap();
-        let sid = SessionId::random(&mut rand_core::OsRng);
-        let runs = primes
+        let configs = primes
             .into_iter()
             .take(3)
-            .zip(0u16..)
-            .map(|(p, i)| {
-                let ctx = SessionCtx::keygen(sid, SchemeId::Cggmp21Secp256k1, i, 3).unwrap();
-                Cggmp21::keygen(&ctx, 2, Cggmp21KeygenConfig { primes: Some(p) }).unwrap()
-            })
+            .map(|p| Cggmp21KeygenConfig { primes: Some(p) })
             .collect();
-        run_local(runs).unwrap()
+        mpc_core::local::keygen::<Cggmp21>(2, configs).unwrap()
     })
 }
 
 fn sign(req: &SignRequest) -> Signature {
-    let shares = keys();
-    let sid = SessionId::random(&mut rand_core::OsRng);
-    let runs = [1u16, 2]
-        .iter()
-        .map(|&i| {
-            let ctx = SessionCtx::new(sid, SchemeId::Cggmp21Secp256k1, i, &[1, 2]).unwrap();
-            Cggmp21::sign(&ctx, &shares[usize::from(i)], req).unwrap()
-        })
-        .collect();
-    run_local(runs).unwrap()[0]
+    mpc_core::local::sign::<Cggmp21>(keys(), &[1, 2], req).unwrap()
 }
 
 fn sign_tx(enc: &EvmEncoder, tx: TypedTransaction) -> Vec<u8> {

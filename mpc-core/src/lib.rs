@@ -44,6 +44,7 @@
 #![deny(missing_docs)]
 
 mod adapter;
+pub mod batch;
 pub mod chain;
 pub mod engines;
 pub mod error;

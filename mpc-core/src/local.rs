@@ -7,8 +7,11 @@
 use std::collections::VecDeque;
 
 use crate::error::{Error, Result};
-use crate::ids::PartyIndex;
+use crate::ids::{PartyIndex, SessionCtx, SessionId};
 use crate::protocol::{BoxedProtocol, Message, Step};
+use crate::scheme::ThresholdScheme;
+use crate::share::KeyShare;
+use crate::sig::{SignRequest, Signature};
 
 /// Drives every run to completion and returns the outputs in the order of `runs`.
 ///
@@ -74,4 +77,80 @@ pub fn run_local<O>(mut runs: Vec<BoxedProtocol<O>>) -> Result<Vec<O>> {
             });
         }
     }
+}
+
+/// Key generation by `configs.len()` parties with threshold `t`, all in this thread, under
+/// a fresh random session. Returns the shares by party index.
+///
+/// # Errors
+/// As [`ThresholdScheme::keygen`] and [`run_local`].
+pub fn keygen<S: ThresholdScheme>(
+    t: u16,
+    configs: Vec<S::KeygenConfig>,
+) -> Result<Vec<KeyShare<S::Data>>> {
+    let n = u16::try_from(configs.len()).map_err(|_| Error::InvalidThreshold { t, n: u16::MAX })?;
+    let sid = SessionId::random(&mut rand_core::OsRng);
+    let runs = (0u16..)
+        .zip(configs)
+        .map(|(i, c)| S::keygen(&SessionCtx::keygen(sid, S::ID, i, n)?, t, c))
+        .collect::<Result<Vec<_>>>()?;
+    run_local(runs)
+}
+
+/// Signing of `requests` as one batch ([`ThresholdScheme::sign_batch`]) by the parties
+/// `signers`, all in this thread, under a fresh random session. `shares` holds at least the
+/// signers' shares (found by their index). Checks that all signers output the same
+/// signatures.
+///
+/// # Errors
+/// As [`ThresholdScheme::sign_batch`] and [`run_local`]; [`Error::NotAParticipant`] when a
+/// signer's share is missing.
+pub fn sign_batch<S: ThresholdScheme>(
+    shares: &[KeyShare<S::Data>],
+    signers: &[PartyIndex],
+    requests: &[SignRequest],
+) -> Result<Vec<Signature>> {
+    run_signers::<S, _>(shares, signers, |ctx, share| {
+        S::sign_batch(ctx, share, requests)
+    })
+}
+
+/// Signing of one request ([`ThresholdScheme::sign`]) by the parties `signers`, all in this
+/// thread, under a fresh random session.
+///
+/// # Errors
+/// As [`sign_batch`].
+pub fn sign<S: ThresholdScheme>(
+    shares: &[KeyShare<S::Data>],
+    signers: &[PartyIndex],
+    request: &SignRequest,
+) -> Result<Signature> {
+    run_signers::<S, _>(shares, signers, |ctx, share| S::sign(ctx, share, request))
+}
+
+fn run_signers<S: ThresholdScheme, O: PartialEq>(
+    shares: &[KeyShare<S::Data>],
+    signers: &[PartyIndex],
+    start: impl Fn(&SessionCtx, &KeyShare<S::Data>) -> Result<BoxedProtocol<O>>,
+) -> Result<O> {
+    let sid = SessionId::random(&mut rand_core::OsRng);
+    let runs = signers
+        .iter()
+        .map(|&i| {
+            let share = shares
+                .iter()
+                .find(|s| s.index() == i)
+                .ok_or(Error::NotAParticipant(i))?;
+            start(&SessionCtx::new(sid, S::ID, i, signers)?, share)
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let mut outs = run_local(runs)?.into_iter();
+    let first = outs.next().ok_or(Error::Misuse("no signers"))?;
+    if outs.any(|o| o != first) {
+        return Err(Error::Aborted {
+            culprits: vec![],
+            reason: "signers output different signatures".into(),
+        });
+    }
+    Ok(first)
 }

@@ -54,6 +54,32 @@ pub trait ThresholdScheme {
     fn public_key(share: &KeyShare<Self::Data>) -> PublicKey {
         share.public_key()
     }
+
+    /// Signs several requests in one session (all inputs of one transaction, for example):
+    /// one [`ThresholdScheme::sign`] run per request, each in its own item session
+    /// ([`crate::batch::item_ctx`]), advancing together. Every party must pass the same
+    /// requests in the same order; an item whose request differs between parties aborts.
+    ///
+    /// # Errors
+    /// As [`ThresholdScheme::sign`] for any request, and [`Error::Invalid`] for an empty batch
+    /// or more than [`crate::batch::MAX_BATCH`] requests.
+    fn sign_batch(
+        ctx: &SessionCtx,
+        share: &KeyShare<Self::Data>,
+        requests: &[SignRequest],
+    ) -> Result<BoxedProtocol<Vec<Signature>>> {
+        if requests.len() > crate::batch::MAX_BATCH {
+            return Err(Error::Invalid {
+                what: "batch",
+                reason: format!("{} requests", requests.len()),
+            });
+        }
+        let runs = (0u16..)
+            .zip(requests)
+            .map(|(i, r)| Self::sign(&crate::batch::item_ctx(ctx, i)?, share, r))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Box::new(crate::batch::Batch::new(ctx.clone(), runs)?))
+    }
 }
 
 /// Schemes with a presigning phase: the interactive work is done ahead of time and the

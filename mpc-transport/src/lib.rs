@@ -16,5 +16,7 @@ pub mod transport;
 pub use driver::{accept, drive, Arrival, DriveOptions, DriveReport};
 pub use envelope::{Envelope, DEFAULT_MAX_FRAME, ENVELOPE_VERSION, HEADER_LEN};
 pub use error::TransportError;
-pub use local::{keygen_all, presign_all, run_parties, sign_all, PartyJob, PartyOutcome};
+pub use local::{
+    keygen_all, presign_all, run_parties, sign_all, sign_batch_all, PartyJob, PartyOutcome,
+};
 pub use transport::{InMemoryNetwork, InMemoryTransport, Transport};

@@ -128,6 +128,43 @@ where
     agree(sigs)
 }
 
+/// Signing of `requests` as one batch session ([`ThresholdScheme::sign_batch`]: all inputs
+/// of a transaction, say) by `signers`, one thread per signer, over the in-memory
+/// transport. Every signer must output the same signatures.
+///
+/// # Errors
+/// As [`sign_all`].
+pub fn sign_batch_all<S>(
+    shares: &[KeyShare<S::Data>],
+    signers: &[PartyIndex],
+    requests: &[SignRequest],
+    opts: &DriveOptions,
+) -> Result<Vec<Signature>, TransportError>
+where
+    S: ThresholdScheme + 'static,
+    KeyShare<S::Data>: Send,
+{
+    let session = SessionId::random(&mut rand_core::OsRng);
+    let jobs = jobs_for(shares, signers, move |share, ctx_signers, i| {
+        let requests = requests.to_vec();
+        Box::new(move || {
+            S::sign_batch(
+                &SessionCtx::new(session, S::ID, i, &ctx_signers)?,
+                &share,
+                &requests,
+            )
+        })
+    })?;
+    let mut outs = all_ok(n_of(shares), jobs, opts)?.into_iter();
+    let first = outs
+        .next()
+        .ok_or(mpc_core::Error::Misuse("no signer produced signatures"))?;
+    if outs.any(|o| o != first) {
+        return Err(mpc_core::Error::Misuse("signers output different signatures").into());
+    }
+    Ok(first)
+}
+
 /// CGGMP21 presigning by `signers` (one thread each); returns each signer's presignature
 /// in the order of `signers`.
 ///

@@ -228,9 +228,10 @@ fn btc_spend(
         AddressKind::P2tr => sign_with::<_, FrostTaproot>(&enc, psbt, keys.taproot, s)?,
     };
     lines.push(format!(
-        "btc  {name:<8} regtest   {addr}  txid {} ({} inputs, {} vbytes)",
+        "btc  {name:<8} regtest   {addr}  txid {} ({} input{}, {} vbytes)",
         signed.compute_txid(),
         signed.input.len(),
+        if signed.input.len() == 1 { "" } else { "s" },
         signed.vsize()
     ));
     Ok(BtcTx {

@@ -91,6 +91,12 @@ fn legacy_and_v0_transfers_execute_and_move_lamports() {
         let signed = sign(unsigned(msg), &[0, 2]);
         assert!(signed.is_complete(), "{version}: all signers signed");
         assert_eq!(signed.tx.signatures.len(), 1);
+        // the runtime checks the signature: one flipped bit and it refuses the transaction
+        let mut tampered = signed.tx.clone();
+        let mut sig: [u8; 64] = tampered.signatures[0].into();
+        sig[10] ^= 1;
+        tampered.signatures[0] = sig.into();
+        assert!(svm.send_transaction(tampered).is_err(), "{version}");
         let before = svm.get_balance(&from).unwrap();
         let meta = execute(&mut svm, &signed.bytes);
         assert_eq!(svm.get_balance(&to), Some(amount), "{version}");

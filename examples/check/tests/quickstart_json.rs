@@ -29,7 +29,7 @@ use revm::{Context, Database, ExecuteCommitEvm, MainBuilder, MainContext};
 
 fn report_json() -> serde_json::Value {
     let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../test-vectors/test-only-paillier-primes.json");
+        .join("../../test-vectors/test-only-paillier-primes.json");
     let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap();
     let primes: Vec<PaillierPrimes> = serde_json::from_value(doc["primes"].clone()).unwrap();
     let configs = primes
@@ -59,13 +59,31 @@ fn keys_of(v: &serde_json::Value) -> BTreeSet<&str> {
     v.as_object().unwrap().keys().map(String::as_str).collect()
 }
 
-#[test]
-fn quickstart_json_is_accepted_by_each_chains_tooling() {
-    let json = report_json();
-    assert_eq!(keys_of(&json), BTreeSet::from(["btc", "evm", "sol"]));
+fn check_all(json: &serde_json::Value) {
+    assert_eq!(keys_of(json), BTreeSet::from(["btc", "evm", "sol"]));
     check_btc(&json["btc"]);
     check_evm(&json["evm"]);
     check_sol(&json["sol"]);
+}
+
+#[test]
+fn quickstart_json_is_accepted_by_each_chains_tooling() {
+    check_all(&report_json());
+}
+
+/// Checks a file written by `quickstart --json > FILE` when `QUICKSTART_JSON=FILE` is set
+/// (made with the default `--chain-id` and `--sol-blockhash`); skipped otherwise.
+#[test]
+fn quickstart_output_file_if_given() {
+    let Some(path) = std::env::var_os("QUICKSTART_JSON") else {
+        eprintln!("QUICKSTART_JSON not set: skipped");
+        return;
+    };
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut objects = serde_json::Deserializer::from_str(&text).into_iter::<serde_json::Value>();
+    let json = objects.next().unwrap().unwrap();
+    assert!(objects.next().is_none(), "exactly one JSON object");
+    check_all(&json);
 }
 
 fn check_btc(txs: &serde_json::Value) {

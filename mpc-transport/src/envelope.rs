@@ -82,6 +82,26 @@ impl Envelope {
         Ok(out)
     }
 
+    /// The session a frame belongs to, read from its header without decoding the rest (for
+    /// routing).
+    ///
+    /// # Errors
+    /// [`TransportError::Truncated`], [`TransportError::Unsupported`] for another version.
+    pub fn peek_session(frame: &[u8]) -> Result<SessionId, TransportError> {
+        let header = frame.get(..HEADER_LEN).ok_or(TransportError::Truncated(
+            "shorter than the envelope header",
+        ))?;
+        let mut r = Reader(header);
+        let version = r.u8()?;
+        if version != ENVELOPE_VERSION {
+            return Err(TransportError::Unsupported(format!(
+                "envelope version {version}"
+            )));
+        }
+        r.u8()?;
+        Ok(SessionId(r.array()?))
+    }
+
     /// Decodes one frame, checking the announced payload length against `max_frame` before
     /// allocating for it.
     ///

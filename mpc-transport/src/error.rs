@@ -47,6 +47,12 @@ pub enum TransportError {
         /// Timeout that expired.
         after_ms: u64,
     },
+    /// TLS setup or the peer's certificate failed.
+    #[error("tls: {0}")]
+    Tls(String),
+    /// A socket error.
+    #[error("i/o: {0}")]
+    Io(String),
     /// The transport is closed (all peers gone).
     #[error("transport closed")]
     Closed,

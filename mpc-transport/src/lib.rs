@@ -2,7 +2,8 @@
 //!
 //! Delivery and orchestration for `mpc-core` protocol runs: the message [`Envelope`] and
 //! its frame (size-capped before allocation), the [`Transport`] abstraction, an
-//! [`InMemoryTransport`], and [`drive`], which runs any engine's protocol over any
+//! [`InMemoryTransport`], TCP with mutual TLS ([`TcpNode`], many sessions over one
+//! connection per pair of parties), and [`drive`], which runs any engine's protocol over any
 //! transport, rejecting frames from another session, a wrong sender, or duplicates.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -11,6 +12,8 @@ pub mod driver;
 pub mod envelope;
 pub mod error;
 pub mod local;
+pub mod tcp;
+pub mod tls;
 pub mod transport;
 
 pub use driver::{accept, drive, Arrival, DriveOptions, DriveReport};
@@ -19,4 +22,6 @@ pub use error::TransportError;
 pub use local::{
     keygen_all, presign_all, run_parties, sign_all, sign_batch_all, PartyJob, PartyOutcome,
 };
+pub use tcp::{TcpNode, TcpOptions, TcpSession};
+pub use tls::{party_name, TlsIdentity};
 pub use transport::{InMemoryNetwork, InMemoryTransport, Transport};

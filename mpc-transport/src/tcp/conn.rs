@@ -1,0 +1,179 @@
+//! Connections: dialing, accepting, the TLS handshake and the frame reader/writer.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use mpc_core::PartyIndex;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio_rustls::{TlsAcceptor, TlsConnector};
+
+use super::Inner;
+use crate::error::TransportError;
+use crate::tls::{identify, server_name};
+
+fn io(e: impl core::fmt::Display) -> TransportError {
+    TransportError::Io(e.to_string())
+}
+
+/// Accepts connections from lower-indexed parties for as long as the node lives.
+pub(super) async fn accept_loop(inner: Arc<Inner>, listener: TcpListener) {
+    let acceptor = TlsAcceptor::from(inner.tls.server.clone());
+    loop {
+        let Ok((tcp, addr)) = listener.accept().await else {
+            continue;
+        };
+        let inner = inner.clone();
+        let acceptor = acceptor.clone();
+        tokio::spawn(async move {
+            if let Err(e) = accept_one(inner, acceptor, tcp).await {
+                tracing::info!(%addr, error = %e, "incoming connection refused");
+            }
+        });
+    }
+}
+
+async fn accept_one(
+    inner: Arc<Inner>,
+    acceptor: TlsAcceptor,
+    tcp: TcpStream,
+) -> Result<(), TransportError> {
+    tcp.set_nodelay(true).map_err(io)?;
+    let tls = tokio::time::timeout(inner.opts.handshake_timeout, acceptor.accept(tcp))
+        .await
+        .map_err(|_| TransportError::Tls("handshake timed out".into()))?
+        .map_err(|e| TransportError::Tls(e.to_string()))?;
+    let cert = tls
+        .get_ref()
+        .1
+        .peer_certificates()
+        .and_then(<[_]>::first)
+        .ok_or_else(|| TransportError::Tls("peer presented no certificate".into()))?;
+    let peer = identify(cert, &inner.tls.domain, inner.n)?;
+    if peer >= inner.me {
+        // Only lower-indexed parties dial us; anything else is misconfigured or hostile.
+        return Err(TransportError::Tls(format!(
+            "party {peer} dialed party {}; only lower indices dial",
+            inner.me
+        )));
+    }
+    serve(inner, peer, tls).await;
+    Ok(())
+}
+
+/// Keeps one connection to the higher-indexed `peer` alive: dial, serve until it breaks,
+/// wait (exponential backoff), dial again.
+pub(super) async fn dial_loop(inner: Arc<Inner>, peer: PartyIndex, addr: SocketAddr) {
+    let connector = TlsConnector::from(inner.tls.client.clone());
+    let (min, max) = inner.opts.reconnect;
+    let mut wait = min;
+    loop {
+        match dial_one(&inner, &connector, peer, addr).await {
+            Ok(tls) => {
+                wait = min;
+                serve(inner.clone(), peer, tls).await;
+            }
+            Err(e) => tracing::debug!(peer, %addr, error = %e, "dial failed"),
+        }
+        tokio::time::sleep(wait).await;
+        wait = (wait * 2).min(max);
+    }
+}
+
+async fn dial_one(
+    inner: &Inner,
+    connector: &TlsConnector,
+    peer: PartyIndex,
+    addr: SocketAddr,
+) -> Result<tokio_rustls::client::TlsStream<TcpStream>, TransportError> {
+    let name = server_name(&inner.tls.domain, peer)?;
+    let fut = async {
+        let tcp = TcpStream::connect(addr).await.map_err(io)?;
+        tcp.set_nodelay(true).map_err(io)?;
+        // rustls checks the server's certificate is valid for `party-<peer>.<domain>`.
+        connector
+            .connect(name, tcp)
+            .await
+            .map_err(|e| TransportError::Tls(e.to_string()))
+    };
+    tokio::time::timeout(inner.opts.handshake_timeout, fut)
+        .await
+        .map_err(|_| TransportError::Tls("connect timed out".into()))?
+}
+
+/// Runs one authenticated connection with `peer` until it breaks. A newer connection with
+/// the same peer replaces this one.
+async fn serve<S>(inner: Arc<Inner>, peer: PartyIndex, stream: S)
+where
+    S: AsyncRead + AsyncWrite + Send + 'static,
+{
+    let task = tokio::spawn(run(inner.clone(), peer, stream));
+    let old = inner.router().connections.insert(peer, task.abort_handle());
+    if let Some(old) = old {
+        old.abort();
+    }
+    let _ = task.await;
+}
+
+async fn run<S>(inner: Arc<Inner>, peer: PartyIndex, stream: S)
+where
+    S: AsyncRead + AsyncWrite + Send + 'static,
+{
+    let Some(queue) = inner.peers.get(&peer).map(|q| q.rx.clone()) else {
+        return;
+    };
+    let (mut rd, mut wr) = tokio::io::split(stream);
+    let writer = async {
+        let mut rx = queue.lock().await;
+        while let Some(frame) = rx.recv().await {
+            if write_frame(&mut wr, &frame).await.is_err() {
+                break;
+            }
+        }
+    };
+    let max = inner.opts.max_frame;
+    let reader = async {
+        loop {
+            match read_frame(&mut rd, max).await {
+                Ok(Ok(frame)) => inner.route(peer, frame).await,
+                Ok(Err(size)) => {
+                    inner.reject(peer, TransportError::FrameTooLarge { size, limit: max })
+                }
+                Err(_) => break,
+            }
+        }
+    };
+    tokio::select! {
+        () = writer => {},
+        () = reader => {},
+    }
+    tracing::debug!(me = inner.me, peer, "connection closed");
+}
+
+async fn write_frame<W: AsyncWrite + Unpin>(w: &mut W, frame: &[u8]) -> std::io::Result<()> {
+    let len = u32::try_from(frame.len())
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidInput, "frame too long"))?;
+    w.write_all(&len.to_be_bytes()).await?;
+    w.write_all(frame).await?;
+    w.flush().await
+}
+
+/// Reads one frame. `Ok(Err(len))`: a frame over `max` whose bytes were skipped without
+/// being stored; the stream is positioned at the next frame.
+async fn read_frame<R: AsyncRead + Unpin>(
+    r: &mut R,
+    max: usize,
+) -> std::io::Result<Result<Vec<u8>, usize>> {
+    let len = usize::try_from(r.read_u32().await?).unwrap_or(usize::MAX);
+    if len > max {
+        let skip = u64::try_from(len).unwrap_or(u64::MAX);
+        let copied = tokio::io::copy(&mut r.take(skip), &mut tokio::io::sink()).await?;
+        if copied != skip {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        return Ok(Err(len));
+    }
+    let mut buf = vec![0u8; len];
+    r.read_exact(&mut buf).await?;
+    Ok(Ok(buf))
+}

@@ -1,0 +1,118 @@
+//! Mutual TLS identities: a party is who its certificate says.
+//!
+//! Every party holds a certificate issued by the deployment's CA with the DNS name
+//! `party-<index>.<domain>` ([`party_name`]). Both sides of a connection present their
+//! certificate (TLS 1.3, client authentication required); a party's index is read from the
+//! authenticated certificate, never from anything the peer sends later.
+
+use std::sync::Arc;
+
+use mpc_core::PartyIndex;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+use rustls::server::WebPkiClientVerifier;
+use rustls::{ClientConfig, RootCertStore, ServerConfig};
+
+use crate::error::TransportError;
+
+/// The DNS name in party `index`'s certificate.
+pub fn party_name(domain: &str, index: PartyIndex) -> String {
+    format!("party-{index}.{domain}")
+}
+
+/// A party's TLS identity: the CA that issues every party's certificate, its own
+/// certificate chain and private key, and the deployment's domain.
+pub struct TlsIdentity {
+    /// The CA certificate every party's certificate chains to.
+    pub ca: CertificateDer<'static>,
+    /// This party's certificate (first) and any intermediates.
+    pub chain: Vec<CertificateDer<'static>>,
+    /// This party's private key (PKCS#8, SEC1 or PKCS#1 DER).
+    pub key: PrivateKeyDer<'static>,
+    /// Domain of the party names (`party-<i>.<domain>`).
+    pub domain: String,
+}
+
+impl core::fmt::Debug for TlsIdentity {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("TlsIdentity")
+            .field("domain", &self.domain)
+            .field("chain_len", &self.chain.len())
+            .field("key", &"<redacted>")
+            .finish()
+    }
+}
+
+fn tls_err(e: impl core::fmt::Display) -> TransportError {
+    TransportError::Tls(e.to_string())
+}
+
+/// rustls configurations built from a [`TlsIdentity`].
+#[derive(Clone)]
+pub(crate) struct TlsConfigs {
+    pub server: Arc<ServerConfig>,
+    pub client: Arc<ClientConfig>,
+    pub domain: String,
+}
+
+impl TlsIdentity {
+    pub(crate) fn configs(&self) -> Result<TlsConfigs, TransportError> {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let mut roots = RootCertStore::empty();
+        roots.add(self.ca.clone()).map_err(tls_err)?;
+        let roots = Arc::new(roots);
+        let verifier = WebPkiClientVerifier::builder_with_provider(roots.clone(), provider.clone())
+            .build()
+            .map_err(tls_err)?;
+        let server = ServerConfig::builder_with_provider(provider.clone())
+            .with_protocol_versions(&[&rustls::version::TLS13])
+            .map_err(tls_err)?
+            .with_client_cert_verifier(verifier)
+            .with_single_cert(self.chain.clone(), self.key.clone_key())
+            .map_err(tls_err)?;
+        let client = ClientConfig::builder_with_provider(provider)
+            .with_protocol_versions(&[&rustls::version::TLS13])
+            .map_err(tls_err)?
+            .with_root_certificates(roots)
+            .with_client_auth_cert(self.chain.clone(), self.key.clone_key())
+            .map_err(tls_err)?;
+        Ok(TlsConfigs {
+            server: Arc::new(server),
+            client: Arc::new(client),
+            domain: self.domain.clone(),
+        })
+    }
+}
+
+/// The server name a dialer expects party `index` to prove.
+pub(crate) fn server_name(
+    domain: &str,
+    index: PartyIndex,
+) -> Result<ServerName<'static>, TransportError> {
+    ServerName::try_from(party_name(domain, index)).map_err(tls_err)
+}
+
+/// The index of the party whose (already verified) end-entity certificate is `cert`: the
+/// one index in `0..n` whose party name the certificate is valid for.
+///
+/// # Errors
+/// [`TransportError::Tls`] when the certificate names no party, or more than one.
+pub(crate) fn identify(
+    cert: &CertificateDer<'_>,
+    domain: &str,
+    n: u16,
+) -> Result<PartyIndex, TransportError> {
+    let ee = webpki::EndEntityCert::try_from(cert).map_err(tls_err)?;
+    let mut found = None;
+    for i in 0..n {
+        let name = server_name(domain, i)?;
+        if ee.verify_is_valid_for_subject_name(&name).is_ok() {
+            if found.is_some() {
+                return Err(TransportError::Tls(
+                    "certificate names more than one party".into(),
+                ));
+            }
+            found = Some(i);
+        }
+    }
+    found.ok_or_else(|| TransportError::Tls("certificate names no party of this deployment".into()))
+}

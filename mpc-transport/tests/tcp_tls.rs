@@ -1,0 +1,467 @@
+//! TCP with mutual TLS on 127.0.0.1: every engine signs with three party nodes; identity
+//! comes from the certificate (a certificate from another CA, no certificate, or an
+//! envelope claiming another index gets nowhere); oversized frames, frames for unknown
+//! sessions and replays are rejected while other sessions go on; concurrent sessions
+//! share the connections; a dropped node is dialed again.
+//!
+//! Certificates are made here with rcgen for each run; no private key is checked in.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use mpc_core::*;
+use mpc_transport::*;
+use rcgen::{
+    BasicConstraints, CertificateParams, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
+    KeyUsagePurpose,
+};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use tokio::net::TcpListener;
+
+const DOMAIN: &str = "mpc.test";
+
+struct Ca {
+    cert: CertificateDer<'static>,
+    issuer: Issuer<'static, KeyPair>,
+}
+
+fn new_ca() -> Ca {
+    let key = KeyPair::generate().unwrap();
+    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
+    let cert = params.self_signed(&key).unwrap().der().clone();
+    Ca {
+        cert,
+        issuer: Issuer::new(params, key),
+    }
+}
+
+fn identity(ca: &Ca, names: Vec<String>) -> TlsIdentity {
+    let key = KeyPair::generate().unwrap();
+    let mut params = CertificateParams::new(names).unwrap();
+    params.extended_key_usages = vec![
+        ExtendedKeyUsagePurpose::ServerAuth,
+        ExtendedKeyUsagePurpose::ClientAuth,
+    ];
+    let cert = params.signed_by(&key, &ca.issuer).unwrap();
+    TlsIdentity {
+        ca: ca.cert.clone(),
+        chain: vec![cert.der().clone()],
+        key: PrivateKeyDer::Pkcs8(key.serialize_der().into()),
+        domain: DOMAIN.into(),
+    }
+}
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// Binds `n` listeners and starts a node on each (party i gets `ids[i]`).
+fn start(
+    rt: &tokio::runtime::Runtime,
+    ids: Vec<TlsIdentity>,
+    opts: &[TcpOptions],
+) -> (Vec<TcpNode>, HashMap<u16, SocketAddr>) {
+    rt.block_on(async {
+        let n = ids.len() as u16;
+        let mut listeners = Vec::new();
+        for _ in 0..n {
+            listeners.push(TcpListener::bind("127.0.0.1:0").await.unwrap());
+        }
+        let addrs: HashMap<u16, SocketAddr> = (0..n)
+            .zip(listeners.iter().map(|l| l.local_addr().unwrap()))
+            .collect();
+        let nodes = ids
+            .iter()
+            .zip(listeners)
+            .zip(0..n)
+            .map(|((id, l), i)| {
+                TcpNode::start(i, n, l, &addrs, id, opts[usize::from(i)].clone()).unwrap()
+            })
+            .collect();
+        (nodes, addrs)
+    })
+}
+
+fn three(rt: &tokio::runtime::Runtime, ca: &Ca) -> Vec<TcpNode> {
+    let ids = (0..3)
+        .map(|i| identity(ca, vec![party_name(DOMAIN, i)]))
+        .collect();
+    start(rt, ids, &vec![TcpOptions::default(); 3]).0
+}
+
+fn drive_opts() -> DriveOptions {
+    DriveOptions {
+        round_timeout: Duration::from_secs(20),
+        run_timeout: Duration::from_secs(120),
+    }
+}
+
+type Outcome = Result<(Signature, DriveReport), TransportError>;
+
+/// Each signer on its own thread: opens the session on its node and drives its run.
+fn sign_tcp<S>(
+    nodes: &[TcpNode],
+    shares: &[KeyShare<S::Data>],
+    signers: &[u16],
+    req: &SignRequest,
+) -> Vec<Outcome>
+where
+    S: ThresholdScheme,
+    KeyShare<S::Data>: Sync,
+{
+    let sid = SessionId::random(&mut rand_core::OsRng);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = signers
+            .iter()
+            .map(|&i| {
+                let node = &nodes[usize::from(i)];
+                let share = &shares[usize::from(i)];
+                s.spawn(move || -> Outcome {
+                    let mut t = node.open_session(sid)?;
+                    let ctx = SessionCtx::new(sid, S::ID, i, signers)?;
+                    let run = S::sign(&ctx, share, req)?;
+                    tokio::runtime::Builder::new_current_thread()
+                        .enable_time()
+                        .build()
+                        .unwrap()
+                        .block_on(drive(run, &mut t, &drive_opts()))
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    })
+}
+
+fn test_primes() -> Vec<PaillierPrimes> {
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../test-vectors/test-only-paillier-primes.json");
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap();
+    serde_json::from_value(doc["primes"].clone()).unwrap()
+}
+
+fn check_ed25519(pk: &PublicKey, msg: &[u8], sig: &Signature) {
+    let (PublicKey::Ed25519(pk), Signature::Ed25519 { bytes }) = (pk, sig) else {
+        panic!("not Ed25519")
+    };
+    ed25519_dalek::VerifyingKey::from_bytes(pk)
+        .unwrap()
+        .verify_strict(msg, &ed25519_dalek::Signature::from_bytes(bytes))
+        .unwrap();
+}
+
+#[test]
+fn every_engine_signs_over_mutual_tls() {
+    let rt = rt();
+    let ca = new_ca();
+    let nodes = three(&rt, &ca);
+
+    let ed = mpc_core::local::keygen::<FrostEd25519>(2, vec![(); 3]).unwrap();
+    let req = SignRequest::ed25519(b"over tls".to_vec());
+    for r in sign_tcp::<FrostEd25519>(&nodes, &ed, &[0, 2], &req) {
+        let (sig, report) = r.unwrap();
+        assert!(report.rejected.is_empty(), "{:?}", report.rejected);
+        check_ed25519(&ed[0].public_key(), b"over tls", &sig);
+    }
+
+    let tr = mpc_core::local::keygen::<FrostTaproot>(2, vec![(); 3]).unwrap();
+    let msg = [7u8; 32];
+    let out = sign_tcp::<FrostTaproot>(&nodes, &tr, &[1, 2], &SignRequest::bip340(msg, None));
+    let (sig, _) = out.into_iter().next().unwrap().unwrap();
+    let Signature::Bip340 { bytes } = sig else {
+        panic!()
+    };
+    let (q, _) = tr[0].public_key().taproot_output_key(None).unwrap();
+    secp256k1::Secp256k1::verification_only()
+        .verify_schnorr(
+            &secp256k1::schnorr::Signature::from_slice(&bytes).unwrap(),
+            &secp256k1::Message::from_digest(msg),
+            &secp256k1::XOnlyPublicKey::from_slice(&q).unwrap(),
+        )
+        .unwrap();
+
+    let configs = test_primes()
+        .into_iter()
+        .take(3)
+        .map(|p| Cggmp21KeygenConfig { primes: Some(p) })
+        .collect();
+    let ec = mpc_core::local::keygen::<Cggmp21>(2, configs).unwrap();
+    let prehash = [9u8; 32];
+    let out = sign_tcp::<Cggmp21>(&nodes, &ec, &[0, 1], &SignRequest::ecdsa(prehash));
+    let (sig, _) = out.into_iter().next().unwrap().unwrap();
+    let Signature::Ecdsa(e) = sig else { panic!() };
+    secp256k1::Secp256k1::verification_only()
+        .verify_ecdsa(
+            &secp256k1::Message::from_digest(prehash),
+            &secp256k1::ecdsa::Signature::from_compact(&e.to_bytes()).unwrap(),
+            &secp256k1::PublicKey::from_slice(ec[0].public_key().as_bytes()).unwrap(),
+        )
+        .unwrap();
+}
+
+#[test]
+fn concurrent_sessions_share_the_connections() {
+    let rt = rt();
+    let nodes = three(&rt, &new_ca());
+    let ed = mpc_core::local::keygen::<FrostEd25519>(2, vec![(); 3]).unwrap();
+    std::thread::scope(|s| {
+        let hs: Vec<_> = (0..8u8)
+            .map(|k| {
+                let (nodes, ed) = (&nodes, &ed);
+                s.spawn(move || {
+                    let signers: &[u16] = if k % 2 == 0 { &[0, 1] } else { &[1, 2] };
+                    let req = SignRequest::ed25519(vec![k; 10]);
+                    for r in sign_tcp::<FrostEd25519>(nodes, ed, signers, &req) {
+                        check_ed25519(&ed[0].public_key(), &[k; 10], &r.unwrap().0);
+                    }
+                })
+            })
+            .collect();
+        for h in hs {
+            h.join().unwrap();
+        }
+    });
+}
+
+/// Dials party 2 with `id` and says whether the TLS handshake (and a first read) succeeds.
+fn handshake_as(
+    rt: &tokio::runtime::Runtime,
+    id: Option<&TlsIdentity>,
+    ca: &Ca,
+    addr: SocketAddr,
+) -> bool {
+    use std::sync::Arc;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(ca.cert.clone()).unwrap();
+    let builder = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots);
+    let config = match id {
+        Some(id) => builder
+            .with_client_auth_cert(id.chain.clone(), id.key.clone_key())
+            .unwrap(),
+        None => builder.with_no_client_auth(),
+    };
+    rt.block_on(async {
+        use tokio::io::AsyncReadExt;
+        let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let name = rustls::pki_types::ServerName::try_from(party_name(DOMAIN, 2)).unwrap();
+        let Ok(mut tls) = tokio_rustls::TlsConnector::from(Arc::new(config))
+            .connect(name, tcp)
+            .await
+        else {
+            return false;
+        };
+        // TLS 1.3: the server's verdict on our certificate arrives after the handshake.
+        let mut b = [0u8; 1];
+        // still open after 500 ms (the read times out): accepted
+        tokio::time::timeout(Duration::from_millis(500), tls.read(&mut b))
+            .await
+            .is_err()
+    })
+}
+
+#[test]
+fn only_certified_parties_join_and_the_index_comes_from_the_certificate() {
+    let rt = rt();
+    let ca = new_ca();
+    // Party 2 alone (nobody else dials it, so a test connection stays up if accepted).
+    let (lone, addr2) = rt.block_on(async {
+        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let a = l.local_addr().unwrap();
+        let id = identity(&ca, vec![party_name(DOMAIN, 2)]);
+        (
+            TcpNode::start(2, 3, l, &HashMap::new(), &id, TcpOptions::default()).unwrap(),
+            a,
+        )
+    });
+    let as_party = |ca: &Ca, name: String| Some(identity(ca, vec![name]));
+    // A party-1 certificate from the deployment CA is accepted (the control case).
+    assert!(handshake_as(
+        &rt,
+        as_party(&ca, party_name(DOMAIN, 1)).as_ref(),
+        &ca,
+        addr2
+    ));
+    // A certificate for party 1 issued by another CA, or no certificate: refused.
+    let rogue = new_ca();
+    assert!(!handshake_as(
+        &rt,
+        as_party(&rogue, party_name(DOMAIN, 1)).as_ref(),
+        &ca,
+        addr2
+    ));
+    assert!(!handshake_as(&rt, None, &ca, addr2));
+    // A deployment certificate naming no party, or a higher index dialing: refused.
+    assert!(!handshake_as(
+        &rt,
+        as_party(&ca, "intruder.mpc.test".into()).as_ref(),
+        &ca,
+        addr2
+    ));
+    assert!(!handshake_as(
+        &rt,
+        as_party(&ca, party_name(DOMAIN, 2)).as_ref(),
+        &ca,
+        addr2
+    ));
+    drop(lone);
+
+    let ids: Vec<TlsIdentity> = (0..3)
+        .map(|i| identity(&ca, vec![party_name(DOMAIN, i)]))
+        .collect();
+    let (nodes, _) = start(&rt, ids, &vec![TcpOptions::default(); 3]);
+
+    // Party 1 sends an envelope that claims to come from party 0: the receiver sees the
+    // authenticated sender (1) and refuses the claim.
+    let sid = SessionId::random(&mut rand_core::OsRng);
+    let mut at2 = nodes[2].open_session(sid).unwrap();
+    let mut at1 = nodes[1].open_session(sid).unwrap();
+    let forged = Envelope {
+        scheme: SchemeId::FrostEd25519,
+        message: Message {
+            session: sid,
+            round: 0,
+            from: 0,
+            to: Some(2),
+            payload: vec![1, 2, 3],
+        },
+    }
+    .encode(DEFAULT_MAX_FRAME)
+    .unwrap();
+    rt.block_on(async {
+        at1.send(2, forged).await.unwrap();
+        let (from, frame) = at2.recv().await.unwrap();
+        assert_eq!(from, 1);
+        let ctx = SessionCtx::new(sid, SchemeId::FrostEd25519, 2, &[0, 1, 2]).unwrap();
+        assert!(matches!(
+            accept(&ctx, from, &frame, DEFAULT_MAX_FRAME),
+            Err(TransportError::WrongSender {
+                claimed: 0,
+                authenticated: 1
+            })
+        ));
+    });
+}
+
+#[test]
+fn bad_frames_are_rejected_and_other_sessions_go_on() {
+    let rt = rt();
+    let ca = new_ca();
+    let ids = (0..3)
+        .map(|i| identity(&ca, vec![party_name(DOMAIN, i)]))
+        .collect();
+    let small = TcpOptions {
+        max_frame: 64 * 1024,
+        pending_limit: 4,
+        ..TcpOptions::default()
+    };
+    // Party 1 may send larger frames than party 0 accepts.
+    let (nodes, _) = start(&rt, ids, &[small.clone(), TcpOptions::default(), small]);
+    let sid = SessionId::random(&mut rand_core::OsRng);
+    let other = SessionId::random(&mut rand_core::OsRng);
+    let mut at0 = nodes[0].open_session(sid).unwrap();
+    let mut at1 = nodes[1].open_session(sid).unwrap();
+    let frame = |session: SessionId, len: usize| {
+        Envelope {
+            scheme: SchemeId::FrostEd25519,
+            message: Message {
+                session,
+                round: 1,
+                from: 1,
+                to: Some(0),
+                payload: vec![7; len],
+            },
+        }
+        .encode(DEFAULT_MAX_FRAME)
+        .unwrap()
+    };
+    rt.block_on(async {
+        at1.send(0, frame(sid, 200_000)).await.unwrap(); // over party 0's cap
+        for _ in 0..10 {
+            at1.send(0, frame(other, 10)).await.unwrap(); // unknown session
+        }
+        at1.send(0, vec![9; 10]).await.unwrap(); // not an envelope
+        let good = frame(sid, 100);
+        at1.send(0, good.clone()).await.unwrap();
+        at1.send(0, good.clone()).await.unwrap(); // replay
+                                                  // the connection is still in sync: the good frame arrives intact
+        let (from, got) = tokio::time::timeout(Duration::from_secs(5), at0.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((from, got.clone()), (1, good.clone()));
+        // the transport delivers the replay; the run refuses it (per-round duplicate)
+        let (_, again) = at0.recv().await.unwrap();
+        assert_eq!(again, good);
+    });
+    let (rejected, reasons) = nodes[0].rejected();
+    // one oversized, six unknown-session frames over the buffer of four, one non-envelope
+    assert!(rejected >= 8, "{rejected}: {reasons:?}");
+    assert!(
+        reasons.iter().any(|r| r.contains("exceeds the cap")),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons.iter().any(|r| r.contains("unknown session")),
+        "{reasons:?}"
+    );
+    // and a real signing session runs on the same connections afterwards
+    let ed = mpc_core::local::keygen::<FrostEd25519>(2, vec![(); 3]).unwrap();
+    let req = SignRequest::ed25519(b"still fine".to_vec());
+    for r in sign_tcp::<FrostEd25519>(&nodes, &ed, &[0, 1], &req) {
+        check_ed25519(&ed[0].public_key(), b"still fine", &r.unwrap().0);
+    }
+}
+
+#[test]
+fn a_restarted_party_is_dialed_again() {
+    let rt = rt();
+    let ca = new_ca();
+    let ids: Vec<TlsIdentity> = (0..3)
+        .map(|i| identity(&ca, vec![party_name(DOMAIN, i)]))
+        .collect();
+    let (mut nodes, addrs) = start(&rt, ids, &vec![TcpOptions::default(); 3]);
+    let ed = mpc_core::local::keygen::<FrostEd25519>(2, vec![(); 3]).unwrap();
+    let req = SignRequest::ed25519(b"before".to_vec());
+    assert!(sign_tcp::<FrostEd25519>(&nodes, &ed, &[0, 2], &req)
+        .into_iter()
+        .all(|r| r.is_ok()));
+    // party 2 goes away and comes back on the same address
+    drop(nodes.pop());
+    std::thread::sleep(Duration::from_millis(200));
+    let again = rt.block_on(async {
+        let l = TcpListener::bind(addrs[&2]).await.unwrap();
+        TcpNode::start(
+            2,
+            3,
+            l,
+            &addrs,
+            &identity(&ca, vec![party_name(DOMAIN, 2)]),
+            TcpOptions::default(),
+        )
+        .unwrap()
+    });
+    nodes.push(again);
+    let req = SignRequest::ed25519(b"after".to_vec());
+    for r in sign_tcp::<FrostEd25519>(&nodes, &ed, &[0, 2], &req) {
+        check_ed25519(&ed[0].public_key(), b"after", &r.unwrap().0);
+    }
+}

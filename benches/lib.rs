@@ -11,7 +11,5 @@ use mpc_core::PaillierPrimes;
 pub fn test_only_primes() -> Result<Vec<PaillierPrimes>, Box<dyn std::error::Error>> {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../test-vectors/test-only-paillier-primes.json");
-    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(path)?)?;
-    let primes = doc.get("primes").cloned().ok_or("no primes in fixture")?;
-    Ok(serde_json::from_value(primes)?)
+    Ok(PaillierPrimes::list_from_json(&std::fs::read(path)?)?)
 }

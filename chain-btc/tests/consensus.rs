@@ -25,15 +25,12 @@ use mpc_core::*;
 fn ecdsa_keys() -> &'static [Cggmp21Share] {
     static K: OnceLock<Vec<Cggmp21Share>> = OnceLock::new();
     K.get_or_init(|| {
-        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../test-vectors/test-only-paillier-primes.json");
-        let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap();
-        let primes: Vec<PaillierPrimes> = serde_json::from_value(doc["primes"].clone()).unwrap();
-        let configs = primes
-            .into_iter()
-            .take(3)
-            .map(|p| Cggmp21KeygenConfig { primes: Some(p) })
-            .collect();
+        let file = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../test-vectors/test-only-paillier-primes.json"
+        );
+        let primes = PaillierPrimes::list_from_json(&std::fs::read(file).unwrap()).unwrap();
+        let configs = primes.into_iter().take(3).map(Into::into).collect();
         mpc_core::local::keygen::<Cggmp21>(2, configs).unwrap()
     })
 }

@@ -51,6 +51,21 @@ fn scheme_from(code: u8) -> Option<SchemeId> {
     })
 }
 
+/// A reader over the header of `frame`, past the version byte (checked).
+fn header(frame: &[u8]) -> Result<Reader<'_>, TransportError> {
+    let header = frame.get(..HEADER_LEN).ok_or(TransportError::Truncated(
+        "shorter than the envelope header",
+    ))?;
+    let mut r = Reader(header);
+    let version = r.u8()?;
+    if version != ENVELOPE_VERSION {
+        return Err(TransportError::Unsupported(format!(
+            "envelope version {version}"
+        )));
+    }
+    Ok(r)
+}
+
 impl Envelope {
     /// Encodes the envelope as one frame.
     ///
@@ -88,16 +103,7 @@ impl Envelope {
     /// # Errors
     /// [`TransportError::Truncated`], [`TransportError::Unsupported`] for another version.
     pub fn peek_session(frame: &[u8]) -> Result<SessionId, TransportError> {
-        let header = frame.get(..HEADER_LEN).ok_or(TransportError::Truncated(
-            "shorter than the envelope header",
-        ))?;
-        let mut r = Reader(header);
-        let version = r.u8()?;
-        if version != ENVELOPE_VERSION {
-            return Err(TransportError::Unsupported(format!(
-                "envelope version {version}"
-            )));
-        }
+        let mut r = header(frame)?;
         r.u8()?;
         Ok(SessionId(r.array()?))
     }
@@ -109,16 +115,7 @@ impl Envelope {
     /// [`TransportError::Truncated`], [`TransportError::FrameTooLarge`],
     /// [`TransportError::Unsupported`].
     pub fn decode(frame: &[u8], max_frame: usize) -> Result<Self, TransportError> {
-        let header = frame.get(..HEADER_LEN).ok_or(TransportError::Truncated(
-            "shorter than the envelope header",
-        ))?;
-        let mut r = Reader(header);
-        let version = r.u8()?;
-        if version != ENVELOPE_VERSION {
-            return Err(TransportError::Unsupported(format!(
-                "envelope version {version}"
-            )));
-        }
+        let mut r = header(frame)?;
         let code = r.u8()?;
         let scheme = scheme_from(code)
             .ok_or_else(|| TransportError::Unsupported(format!("scheme code {code}")))?;

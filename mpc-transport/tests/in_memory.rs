@@ -73,10 +73,11 @@ where
 }
 
 fn test_primes() -> Vec<PaillierPrimes> {
-    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../test-vectors/test-only-paillier-primes.json");
-    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap();
-    serde_json::from_value(doc["primes"].clone()).unwrap()
+    let file = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../test-vectors/test-only-paillier-primes.json"
+    );
+    PaillierPrimes::list_from_json(&std::fs::read(file).unwrap()).unwrap()
 }
 
 #[test]

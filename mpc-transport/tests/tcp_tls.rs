@@ -149,10 +149,11 @@ where
 }
 
 fn test_primes() -> Vec<PaillierPrimes> {
-    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../test-vectors/test-only-paillier-primes.json");
-    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap();
-    serde_json::from_value(doc["primes"].clone()).unwrap()
+    let file = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../test-vectors/test-only-paillier-primes.json"
+    );
+    PaillierPrimes::list_from_json(&std::fs::read(file).unwrap()).unwrap()
 }
 
 fn check_ed25519(pk: &PublicKey, msg: &[u8], sig: &Signature) {
@@ -195,11 +196,7 @@ fn every_engine_signs_over_mutual_tls() {
         )
         .unwrap();
 
-    let configs = test_primes()
-        .into_iter()
-        .take(3)
-        .map(|p| Cggmp21KeygenConfig { primes: Some(p) })
-        .collect();
+    let configs = test_primes().into_iter().take(3).map(Into::into).collect();
     let ec = mpc_core::local::keygen::<Cggmp21>(2, configs).unwrap();
     let prehash = [9u8; 32];
     let out = sign_tcp::<Cggmp21>(&nodes, &ec, &[0, 1], &SignRequest::ecdsa(prehash));

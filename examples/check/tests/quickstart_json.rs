@@ -28,15 +28,12 @@ use revm::state::AccountInfo;
 use revm::{Context, Database, ExecuteCommitEvm, MainBuilder, MainContext};
 
 fn report_json() -> serde_json::Value {
-    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../test-vectors/test-only-paillier-primes.json");
-    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap();
-    let primes: Vec<PaillierPrimes> = serde_json::from_value(doc["primes"].clone()).unwrap();
-    let configs = primes
-        .into_iter()
-        .take(3)
-        .map(|p| Cggmp21KeygenConfig { primes: Some(p) })
-        .collect();
+    let file = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../test-vectors/test-only-paillier-primes.json"
+    );
+    let primes = PaillierPrimes::list_from_json(&std::fs::read(file).unwrap()).unwrap();
+    let configs = primes.into_iter().take(3).map(Into::into).collect();
     let ecdsa = mpc_core::local::keygen::<Cggmp21>(2, configs).unwrap();
     let ed25519 = mpc_core::local::keygen::<FrostEd25519>(2, vec![(); 3]).unwrap();
     let taproot = mpc_core::local::keygen::<FrostTaproot>(2, vec![(); 3]).unwrap();

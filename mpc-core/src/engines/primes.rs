@@ -34,3 +34,32 @@ impl PaillierPrimes {
         }
     }
 }
+
+#[derive(Deserialize)]
+struct PrimesFile {
+    primes: Vec<PaillierPrimes>,
+}
+
+impl PaillierPrimes {
+    /// Reads pregenerated primes from a JSON document `{"primes": [...]}` (other fields are
+    /// ignored), the form `examples/gen_test_primes.rs` writes.
+    ///
+    /// # Errors
+    /// [`crate::Error::Invalid`] when the document is not of that form.
+    pub fn list_from_json(bytes: &[u8]) -> crate::Result<Vec<Self>> {
+        serde_json::from_slice::<PrimesFile>(bytes)
+            .map(|f| f.primes)
+            .map_err(|e| crate::Error::Invalid {
+                what: "primes file",
+                reason: e.to_string(),
+            })
+    }
+}
+
+impl From<PaillierPrimes> for super::cggmp21::Cggmp21KeygenConfig {
+    fn from(primes: PaillierPrimes) -> Self {
+        super::cggmp21::Cggmp21KeygenConfig {
+            primes: Some(primes),
+        }
+    }
+}

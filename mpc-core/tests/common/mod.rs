@@ -22,8 +22,7 @@ pub fn vectors(rel: &str) -> PathBuf {
 /// TEST-ONLY primes from the repository (public, never for real keys).
 pub fn test_primes() -> Vec<PaillierPrimes> {
     let bytes = std::fs::read(vectors("test-only-paillier-primes.json")).unwrap();
-    let doc: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
-    serde_json::from_value(doc["primes"].clone()).unwrap()
+    PaillierPrimes::list_from_json(&bytes).unwrap()
 }
 
 pub fn sid(label: &str) -> SessionId {

@@ -368,6 +368,7 @@ fn bad_frames_are_rejected_and_other_sessions_go_on() {
     let small = TcpOptions {
         max_frame: 64 * 1024,
         pending_limit: 4,
+        pending_bytes: 50_000,
         ..TcpOptions::default()
     };
     // Party 1 may send larger frames than party 0 accepts.
@@ -392,6 +393,9 @@ fn bad_frames_are_rejected_and_other_sessions_go_on() {
     };
     rt.block_on(async {
         at1.send(0, frame(sid, 200_000)).await.unwrap(); // over party 0's cap
+                                                         // unknown session: the first 40 kB frame is parked, the second is over the byte budget
+        at1.send(0, frame(other, 40_000)).await.unwrap();
+        at1.send(0, frame(other, 40_000)).await.unwrap();
         for _ in 0..10 {
             at1.send(0, frame(other, 10)).await.unwrap(); // unknown session
         }
@@ -410,8 +414,9 @@ fn bad_frames_are_rejected_and_other_sessions_go_on() {
         assert_eq!(again, good);
     });
     let (rejected, reasons) = nodes[0].rejected();
-    // one oversized, six unknown-session frames over the buffer of four, one non-envelope
-    assert!(rejected >= 8, "{rejected}: {reasons:?}");
+    // one oversized, one over the byte budget, seven unknown-session frames over the buffer
+    // of four, one non-envelope
+    assert!(rejected >= 10, "{rejected}: {reasons:?}");
     assert!(
         reasons.iter().any(|r| r.contains("exceeds the cap")),
         "{reasons:?}"

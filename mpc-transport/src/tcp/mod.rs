@@ -9,8 +9,9 @@
 //! - Frames are length-delimited (`u32` big-endian + bytes). A length over the cap is never
 //!   allocated: the bytes are skipped, the frame is counted as rejected and the connection
 //!   goes on.
-//! - Frames for a session not opened yet wait in a small bounded buffer for a short time
-//!   (a peer may start a moment earlier), then are dropped and counted.
+//! - Frames for a session not opened yet wait in a small buffer (bounded in frames and in
+//!   bytes) for a short time (a peer may start a moment earlier), then are dropped and
+//!   counted.
 //! - Queues are bounded: a slow peer or session slows its senders (backpressure).
 //! - A dropped connection is dialed again with exponential backoff; frames queued for that
 //!   peer wait for the new connection (a frame being written when the connection broke is
@@ -44,6 +45,8 @@ pub struct TcpOptions {
     pub session_queue: usize,
     /// Frames for not-yet-opened sessions kept at most (all sessions together).
     pub pending_limit: usize,
+    /// Bytes of such frames kept at most (all sessions together).
+    pub pending_bytes: usize,
     /// How long such frames are kept.
     pub pending_ttl: Duration,
     /// Bound on a TCP connect plus TLS handshake.
@@ -59,6 +62,7 @@ impl Default for TcpOptions {
             peer_queue: 1024,
             session_queue: 1024,
             pending_limit: 256,
+            pending_bytes: 32 * 1024 * 1024,
             pending_ttl: Duration::from_secs(10),
             handshake_timeout: Duration::from_secs(5),
             reconnect: (Duration::from_millis(20), Duration::from_secs(1)),
@@ -97,6 +101,7 @@ struct Pending {
 struct Router {
     sessions: HashMap<SessionId, mpsc::Sender<(PartyIndex, Vec<u8>)>>,
     pending: VecDeque<Pending>,
+    pending_bytes: usize,
     rejected: u64,
     reasons: VecDeque<String>,
     connections: HashMap<PartyIndex, AbortHandle>,
@@ -150,12 +155,16 @@ impl Inner {
                     let ttl = self.opts.pending_ttl;
                     while r.pending.front().is_some_and(|p| p.at.elapsed() > ttl) {
                         if let Some(p) = r.pending.pop_front() {
+                            r.pending_bytes = r.pending_bytes.saturating_sub(p.frame.len());
                             r.reject(p.from, "frame for a session that was never opened");
                         }
                     }
-                    if r.pending.len() >= self.opts.pending_limit {
+                    let bytes = r.pending_bytes.saturating_add(frame.len());
+                    if r.pending.len() >= self.opts.pending_limit || bytes > self.opts.pending_bytes
+                    {
                         r.reject(from, "frame for an unknown session (buffer full)");
                     } else {
+                        r.pending_bytes = bytes;
                         r.pending.push_back(Pending {
                             at: Instant::now(),
                             session,
@@ -235,6 +244,7 @@ impl TcpNode {
         let (mine, rest): (VecDeque<_>, VecDeque<_>) =
             r.pending.drain(..).partition(|p| p.session == session);
         r.pending = rest;
+        r.pending_bytes = r.pending.iter().map(|p| p.frame.len()).sum();
         for p in mine {
             if tx.try_send((p.from, p.frame)).is_err() {
                 r.reject(p.from, "session queue full while delivering early frames");

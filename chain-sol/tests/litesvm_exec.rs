@@ -200,21 +200,23 @@ fn refuses_a_transaction_the_threshold_key_does_not_sign() {
     }
 }
 
+/// The threshold key pays `lamports` to a fresh address (legacy message).
+fn payment(lamports: u64) -> VersionedTransaction {
+    let from = group_address();
+    let msg = legacy(
+        &[transfer(&from, &Address::new_unique(), lamports)],
+        &from,
+        Hash::default(),
+    );
+    unsigned(msg)
+}
+
 #[test]
 fn party_refuses_a_digest_not_derived_from_the_payload() {
     let enc = SolEncoder::new();
-    let from = group_address();
-    let tx = unsigned(legacy(
-        &[transfer(&from, &Address::new_unique(), 7)],
-        &from,
-        Hash::default(),
-    ));
+    let tx = payment(7);
     let mut req = enc.requests(&tx, &group_key()).unwrap().remove(0);
-    let other = unsigned(legacy(
-        &[transfer(&from, &Address::new_unique(), 7_000)],
-        &from,
-        Hash::default(),
-    ));
+    let other = payment(7_000);
     req.payload = SignPayload::Ed25519 {
         message: chain_sol::message_bytes(&other).unwrap(),
     };
@@ -227,12 +229,7 @@ fn party_refuses_a_digest_not_derived_from_the_payload() {
 #[test]
 fn bad_payloads_are_errors() {
     let enc = SolEncoder::new();
-    let from = group_address();
-    let tx = unsigned(legacy(
-        &[transfer(&from, &Address::new_unique(), 7)],
-        &from,
-        Hash::default(),
-    ));
+    let tx = payment(7);
     let good = enc.encode_unsigned(&tx).unwrap();
     assert_eq!(enc.decode_unsigned(&good).unwrap(), tx);
     let mut trailing = good.clone();

@@ -155,14 +155,7 @@ where
             )
         })
     })?;
-    let mut outs = all_ok(n_of(shares), jobs, opts)?.into_iter();
-    let first = outs
-        .next()
-        .ok_or(mpc_core::Error::Misuse("no signer produced signatures"))?;
-    if outs.any(|o| o != first) {
-        return Err(mpc_core::Error::Misuse("signers output different signatures").into());
-    }
-    Ok(first)
+    agree(all_ok(n_of(shares), jobs, opts)?)
 }
 
 /// CGGMP21 presigning by `signers` (one thread each); returns each signer's presignature
@@ -210,11 +203,13 @@ fn jobs_for<D, O>(
         .collect()
 }
 
-fn agree(sigs: Vec<Signature>) -> Result<Signature, TransportError> {
-    let first = *sigs
-        .first()
+/// The output every signer produced, or an error if they differ.
+fn agree<T: PartialEq>(outs: Vec<T>) -> Result<T, TransportError> {
+    let mut outs = outs.into_iter();
+    let first = outs
+        .next()
         .ok_or(mpc_core::Error::Misuse("no signer produced a signature"))?;
-    if sigs.iter().any(|s| *s != first) {
+    if outs.any(|o| o != first) {
         return Err(mpc_core::Error::Misuse("signers output different signatures").into());
     }
     Ok(first)

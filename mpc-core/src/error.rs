@@ -151,6 +151,9 @@ pub enum Error {
         /// Parties whose contribution was found invalid, when known.
         culprits: Vec<PartyIndex>,
     },
+    /// Durable storage (a presignature pool directory) failed; nothing was issued.
+    #[error("storage: {0}")]
+    Storage(String),
     /// CGGMP21 key share without auxiliary info (Paillier keys) cannot sign yet.
     #[error("key share has no auxiliary info; run the aux-info setup first")]
     AuxInfoMissing,

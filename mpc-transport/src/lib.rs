@@ -8,20 +8,29 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod control;
+pub mod coordinator;
+#[cfg(feature = "dev-pki")]
+pub mod devpki;
 pub mod driver;
 pub mod envelope;
 pub mod error;
+mod frame;
 pub mod local;
+pub mod party;
 pub mod tcp;
 pub mod tls;
 pub mod transport;
 
+pub use control::KeyRef;
+pub use coordinator::{Coordinator, CoordinatorError, CoordinatorOptions, SessionReport, Signed};
 pub use driver::{accept, drive, Arrival, DriveOptions, DriveReport};
 pub use envelope::{Envelope, DEFAULT_MAX_FRAME, ENVELOPE_VERSION, HEADER_LEN};
 pub use error::TransportError;
 pub use local::{
     keygen_all, presign_all, run_parties, sign_all, sign_batch_all, PartyJob, PartyOutcome,
 };
+pub use party::{HeldKey, Party, PartyOptions, RequestPolicy, UncheckedRequests};
 pub use tcp::{TcpNode, TcpOptions, TcpSession};
-pub use tls::{party_name, TlsIdentity};
+pub use tls::{coordinator_name, party_name, TlsIdentity};
 pub use transport::{InMemoryNetwork, InMemoryTransport, Transport};

@@ -116,3 +116,55 @@ pub(crate) fn identify(
     }
     found.ok_or_else(|| TransportError::Tls("certificate names no party of this deployment".into()))
 }
+
+/// The DNS name in the coordinator's certificate (`coordinator.<domain>`). A party serves
+/// control requests only to a certificate valid for this name; party certificates are not.
+pub fn coordinator_name(domain: &str) -> String {
+    format!("coordinator.{domain}")
+}
+
+/// Checks that the (already verified) end-entity certificate `cert` is the coordinator's.
+///
+/// # Errors
+/// [`TransportError::Tls`] when it is not valid for [`coordinator_name`].
+pub(crate) fn check_coordinator(
+    cert: &CertificateDer<'_>,
+    domain: &str,
+) -> Result<(), TransportError> {
+    let ee = webpki::EndEntityCert::try_from(cert).map_err(tls_err)?;
+    let name = ServerName::try_from(coordinator_name(domain)).map_err(tls_err)?;
+    ee.verify_is_valid_for_subject_name(&name)
+        .map_err(|_| TransportError::Tls("certificate is not the coordinator's".into()))
+}
+
+impl TlsIdentity {
+    /// Reads an identity from PEM: the CA certificate, this party's chain (end-entity
+    /// first) and its private key.
+    ///
+    /// # Errors
+    /// [`TransportError::Tls`] naming the part that does not parse.
+    pub fn from_pem(
+        ca: &[u8],
+        chain: &[u8],
+        key: &[u8],
+        domain: &str,
+    ) -> Result<Self, TransportError> {
+        use rustls::pki_types::pem::PemObject;
+        let ca = CertificateDer::from_pem_slice(ca)
+            .map_err(|e| TransportError::Tls(format!("CA certificate: {e}")))?;
+        let chain = CertificateDer::pem_slice_iter(chain)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| TransportError::Tls(format!("certificate chain: {e}")))?;
+        if chain.is_empty() {
+            return Err(TransportError::Tls("certificate chain is empty".into()));
+        }
+        let key = PrivateKeyDer::from_pem_slice(key)
+            .map_err(|e| TransportError::Tls(format!("private key: {e}")))?;
+        Ok(TlsIdentity {
+            ca,
+            chain,
+            key,
+            domain: domain.to_string(),
+        })
+    }
+}

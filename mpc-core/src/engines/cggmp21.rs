@@ -12,12 +12,13 @@ use rand_core::OsRng;
 use round_based::state_machine::wrap_protocol;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use zeroize::Zeroizing;
 
 use super::primes::PaillierPrimes;
 use super::util::{abort, boxed, check_path};
 use crate::adapter::Join;
 use crate::error::{Error, Result};
-use crate::ids::{CurveId, PartyIndex, SchemeId, SessionCtx};
+use crate::ids::{CurveId, PartyIndex, SchemeId, SessionCtx, SessionId};
 use crate::protocol::BoxedProtocol;
 use crate::scheme::{check_keygen, check_signers, Presigning, ThresholdScheme};
 use crate::share::{invalid, EngineData, KeyShare, ShareHeader, KEY_SHARE_FORMAT_VERSION};
@@ -335,10 +336,45 @@ fn finish(
 /// A CGGMP21 presignature: single use, consumed by value, not `Clone`, `Debug` redacted.
 pub struct Cggmp21Presignature {
     id: [u8; 32],
+    session: SessionId,
     path: Option<Vec<u32>>,
     signing_key: PublicKey,
     me: PartyIndex,
+    signers: Vec<PartyIndex>,
     inner: cggmp21::Presignature<Secp256k1>,
+}
+
+/// Version of the stored presignature format ([`Cggmp21Presignature::to_json`]).
+pub const PRESIGNATURE_FORMAT_VERSION: u32 = 1;
+
+#[derive(Serialize)]
+struct StoredRef<'a> {
+    version: u32,
+    session: &'a SessionId,
+    path: &'a Option<Vec<u32>>,
+    signing_key: &'a PublicKey,
+    me: PartyIndex,
+    signers: &'a [PartyIndex],
+    inner: &'a cggmp21::Presignature<Secp256k1>,
+}
+
+#[derive(Deserialize)]
+struct Stored {
+    version: u32,
+    session: SessionId,
+    path: Option<Vec<u32>>,
+    signing_key: PublicKey,
+    me: PartyIndex,
+    signers: Vec<PartyIndex>,
+    inner: cggmp21::Presignature<Secp256k1>,
+}
+
+fn presignature_id(session: &SessionId, inner: &cggmp21::Presignature<Secp256k1>) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(b"mpc-core/cggmp21/presignature-id/v1");
+    h.update(session.0);
+    h.update(inner.R.to_bytes(true).as_bytes());
+    h.finalize().into()
 }
 
 impl core::fmt::Debug for Cggmp21Presignature {
@@ -364,6 +400,66 @@ impl Cggmp21Presignature {
     /// The key the presignature signs for (derived, if it has a path).
     pub fn signing_key(&self) -> PublicKey {
         self.signing_key
+    }
+    /// The signers of the presigning run (key-generation indices): exactly these parties
+    /// must issue partial signatures with it.
+    pub fn signers(&self) -> &[PartyIndex] {
+        &self.signers
+    }
+    /// The party holding this presignature.
+    pub fn party(&self) -> PartyIndex {
+        self.me
+    }
+
+    /// Serializes the presignature (secret) for a durable pool. A stored copy can be read
+    /// back, so single use then rests on the store: see [`crate::presign_pool`], which marks
+    /// an id consumed on disk before its partial signature is issued.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] if serialization fails.
+    pub fn to_json(&self) -> Result<Zeroizing<Vec<u8>>> {
+        serde_json::to_vec(&StoredRef {
+            version: PRESIGNATURE_FORMAT_VERSION,
+            session: &self.session,
+            path: &self.path,
+            signing_key: &self.signing_key,
+            me: self.me,
+            signers: &self.signers,
+            inner: &self.inner,
+        })
+        .map(Zeroizing::new)
+        .map_err(|e| invalid_presig(e.to_string()))
+    }
+
+    /// Reads a presignature written by [`Cggmp21Presignature::to_json`]; the id is
+    /// recomputed from the stored session and `R`.
+    ///
+    /// # Errors
+    /// [`Error::UnsupportedVersion`], [`Error::Invalid`] (bad JSON, own index not among the
+    /// signers, signing key not on secp256k1).
+    pub fn from_json(bytes: &[u8]) -> Result<Self> {
+        let s: Stored = serde_json::from_slice(bytes).map_err(|e| invalid_presig(e.to_string()))?;
+        if s.version != PRESIGNATURE_FORMAT_VERSION {
+            return Err(Error::UnsupportedVersion {
+                found: s.version,
+                supported: PRESIGNATURE_FORMAT_VERSION,
+            });
+        }
+        if !s.signers.contains(&s.me) {
+            return Err(invalid_presig("own index is not among the signers".into()));
+        }
+        if !matches!(s.signing_key, PublicKey::Secp256k1(_)) {
+            return Err(invalid_presig("signing key is not on secp256k1".into()));
+        }
+        Ok(Cggmp21Presignature {
+            id: presignature_id(&s.session, &s.inner),
+            session: s.session,
+            path: s.path,
+            signing_key: s.signing_key,
+            me: s.me,
+            signers: s.signers,
+            inner: s.inner,
+        })
     }
 
     /// Checks that `request` can be signed with this presignature (an ECDSA prehash, with
@@ -409,6 +505,7 @@ impl Presigning for Cggmp21 {
         let path: Option<Vec<u32>> = path.filter(|p| !p.is_empty()).map(<[u32]>::to_vec);
         let data = std::sync::Arc::clone(share.data());
         let signers: Vec<PartyIndex> = ctx.parties().to_vec();
+        let owned_signers = signers.clone();
         let i = ctx.my_position();
         let me = ctx.me();
         let session = ctx.session();
@@ -419,15 +516,13 @@ impl Presigning for Cggmp21 {
                 .generate_presignature(&mut OsRng, party)
                 .await
                 .map_err(abort)?;
-            let mut h = Sha256::new();
-            h.update(b"mpc-core/cggmp21/presignature-id/v1");
-            h.update(session.0);
-            h.update(inner.R.to_bytes(true).as_bytes());
             Ok(Cggmp21Presignature {
-                id: h.finalize().into(),
+                id: presignature_id(&session, &inner),
+                session,
                 path,
                 signing_key,
                 me,
+                signers: owned_signers,
                 inner,
             })
         });
@@ -474,5 +569,12 @@ impl Presigning for Cggmp21 {
         finish(pk, &prehash, &sig).map_err(|_| Error::InvalidSignature {
             culprits: culprits(),
         })
+    }
+}
+
+fn invalid_presig(reason: String) -> Error {
+    Error::Invalid {
+        what: "presignature",
+        reason,
     }
 }

@@ -4,12 +4,13 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use mpc_core::PartyIndex;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::{TlsAcceptor, TlsConnector};
 
 use super::Inner;
 use crate::error::TransportError;
+use crate::frame::{read_frame, write_frame};
 use crate::tls::{identify, server_name};
 
 fn io(e: impl core::fmt::Display) -> TransportError {
@@ -123,9 +124,13 @@ where
         return;
     };
     let (mut rd, mut wr) = tokio::io::split(stream);
+    let delay = inner.opts.delay;
     let writer = async {
         let mut rx = queue.lock().await;
-        while let Some(frame) = rx.recv().await {
+        while let Some((queued, frame)) = rx.recv().await {
+            if !delay.is_zero() {
+                tokio::time::sleep_until(queued + delay).await;
+            }
             if write_frame(&mut wr, &frame).await.is_err() {
                 break;
             }
@@ -148,32 +153,4 @@ where
         () = reader => {},
     }
     tracing::debug!(me = inner.me, peer, "connection closed");
-}
-
-async fn write_frame<W: AsyncWrite + Unpin>(w: &mut W, frame: &[u8]) -> std::io::Result<()> {
-    let len = u32::try_from(frame.len())
-        .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidInput, "frame too long"))?;
-    w.write_all(&len.to_be_bytes()).await?;
-    w.write_all(frame).await?;
-    w.flush().await
-}
-
-/// Reads one frame. `Ok(Err(len))`: a frame over `max` whose bytes were skipped without
-/// being stored; the stream is positioned at the next frame.
-async fn read_frame<R: AsyncRead + Unpin>(
-    r: &mut R,
-    max: usize,
-) -> std::io::Result<Result<Vec<u8>, usize>> {
-    let len = usize::try_from(r.read_u32().await?).unwrap_or(usize::MAX);
-    if len > max {
-        let skip = u64::try_from(len).unwrap_or(u64::MAX);
-        let copied = tokio::io::copy(&mut r.take(skip), &mut tokio::io::sink()).await?;
-        if copied != skip {
-            return Err(std::io::ErrorKind::UnexpectedEof.into());
-        }
-        return Ok(Err(len));
-    }
-    let mut buf = vec![0u8; len];
-    r.read_exact(&mut buf).await?;
-    Ok(Ok(buf))
 }

@@ -53,6 +53,10 @@ pub struct TcpOptions {
     pub handshake_timeout: Duration,
     /// First and largest wait between dial attempts.
     pub reconnect: (Duration, Duration),
+    /// Simulated one-way delay added to every frame sent (zero in production). Frames keep
+    /// their order and are delayed from the moment they are queued, so a burst is not
+    /// delayed cumulatively. For measuring WAN-like latency on one machine.
+    pub delay: Duration,
 }
 
 impl Default for TcpOptions {
@@ -66,6 +70,7 @@ impl Default for TcpOptions {
             pending_ttl: Duration::from_secs(10),
             handshake_timeout: Duration::from_secs(5),
             reconnect: (Duration::from_millis(20), Duration::from_secs(1)),
+            delay: Duration::ZERO,
         }
     }
 }
@@ -85,9 +90,12 @@ impl core::fmt::Debug for TcpNode {
     }
 }
 
+/// A frame queued for a peer, with the time it was queued (for the simulated delay).
+type Queued = (tokio::time::Instant, Vec<u8>);
+
 struct PeerQueue {
-    tx: mpsc::Sender<Vec<u8>>,
-    rx: Arc<tokio::sync::Mutex<mpsc::Receiver<Vec<u8>>>>,
+    tx: mpsc::Sender<Queued>,
+    rx: Arc<tokio::sync::Mutex<mpsc::Receiver<Queued>>>,
 }
 
 struct Pending {
@@ -337,7 +345,7 @@ impl Transport for TcpSession {
             .get(&to)
             .ok_or(TransportError::UnknownParty(to))?;
         peer.tx
-            .send(frame)
+            .send((tokio::time::Instant::now(), frame))
             .await
             .map_err(|_| TransportError::Closed)
     }

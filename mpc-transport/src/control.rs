@@ -1,0 +1,178 @@
+//! The control protocol between the coordinator and the parties: requests, responses and
+//! the timings a party reports. JSON in length-delimited frames over mutual TLS; each frame
+//! carries a request id so many requests share one connection.
+//!
+//! What a party signs is never taken from here as is: a party passes every
+//! [`SignRequest`] through its [`crate::party::RequestPolicy`], which derives the request
+//! from the unsigned chain payload itself (see `mpc_core::chain::derive_request`).
+
+use mpc_core::engines::cggmp21::Cggmp21Partial;
+use mpc_core::{PartyIndex, PublicKey, SchemeId, SessionId, SignRequest, Signature};
+use serde::{Deserialize, Serialize};
+
+/// A key the parties hold, as the coordinator names it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct KeyRef {
+    /// Scheme of the key.
+    pub scheme: SchemeId,
+    /// Group public key.
+    pub public_key: PublicKey,
+}
+
+/// A request from the coordinator.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum Request {
+    /// Liveness check; the party answers with its index.
+    Ping,
+    /// Join signing session `session` with `signers` and sign `requests` (one run, or one
+    /// batch for several).
+    Sign {
+        /// Fresh session id.
+        session: SessionId,
+        /// Key to sign with.
+        key: KeyRef,
+        /// Signers, by key-generation index.
+        signers: Vec<PartyIndex>,
+        /// What to sign; each is re-derived by the party.
+        requests: Vec<SignRequest>,
+        /// Per-round timeout the party applies (clamped by the party's own bound).
+        round_timeout_ms: u64,
+    },
+    /// Join CGGMP21 presigning session `session` and keep the presignature in the pool.
+    Presign {
+        /// Fresh session id.
+        session: SessionId,
+        /// Key to presign with.
+        key: KeyRef,
+        /// Signers, by key-generation index.
+        signers: Vec<PartyIndex>,
+        /// Derivation path, fixed now.
+        path: Option<Vec<u32>>,
+        /// Per-round timeout the party applies (clamped by the party's own bound).
+        round_timeout_ms: u64,
+    },
+    /// Issue the partial signature of a pooled presignature (consumes it).
+    PartialSign {
+        /// Key the presignature belongs to.
+        key: KeyRef,
+        /// Presignature id.
+        #[serde(with = "mpc_core::hexser")]
+        presignature: [u8; 32],
+        /// What to sign; re-derived by the party.
+        request: SignRequest,
+    },
+    /// List the ready presignatures of a key.
+    Pool {
+        /// Key.
+        key: KeyRef,
+    },
+}
+
+/// A ready presignature as listed by a party.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PooledPresignature {
+    /// Id, the same at every signer.
+    #[serde(with = "mpc_core::hexser")]
+    pub id: [u8; 32],
+    /// Signers of the presigning run.
+    pub signers: Vec<PartyIndex>,
+    /// Derivation path fixed at presigning.
+    pub path: Option<Vec<u32>>,
+    /// Key it signs for (derived, if it has a path).
+    pub signing_key: PublicKey,
+}
+
+/// When a party accepted each protocol message of a run.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunTimings {
+    /// Wall time of the party's run, in microseconds.
+    pub elapsed_us: u64,
+    /// `(round, sender, microseconds since the run started)`, in order of acceptance.
+    pub arrivals: Vec<(u16, PartyIndex, u64)>,
+    /// Frames the party refused during the run.
+    pub rejected: usize,
+}
+
+/// Why a party could not do what was asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum FailureKind {
+    /// The party's policy refused the request (its own derivation differs, or policy).
+    Refused,
+    /// A round timed out; `blame` names the parties whose messages were missing.
+    Timeout,
+    /// The protocol aborted; `blame` names the culprits when known.
+    Aborted,
+    /// The request is malformed or names a key, signer set or presignature the party does
+    /// not have.
+    BadRequest,
+    /// The presignature was already used or does not fit the request.
+    Presignature,
+    /// Anything else (storage, closed transport).
+    Internal,
+}
+
+/// A party's failure report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Failure {
+    /// Category.
+    pub kind: FailureKind,
+    /// Parties the reporting party holds responsible (empty: none known).
+    pub blame: Vec<PartyIndex>,
+    /// Explanation.
+    pub message: String,
+}
+
+/// A party's answer.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum Response {
+    /// Answer to [`Request::Ping`].
+    Pong {
+        /// The party's index (also known from its certificate).
+        party: PartyIndex,
+    },
+    /// The signatures of a [`Request::Sign`], in request order.
+    Signed {
+        /// Signatures.
+        signatures: Vec<Signature>,
+        /// The key they verify under, per request (derived keys for paths).
+        signing_keys: Vec<PublicKey>,
+        /// The party's timings.
+        run: RunTimings,
+    },
+    /// A presignature was made and stored.
+    Presigned {
+        /// Its id.
+        #[serde(with = "mpc_core::hexser")]
+        id: [u8; 32],
+        /// The key it signs for (derived, if it has a path).
+        signing_key: PublicKey,
+        /// The party's timings.
+        run: RunTimings,
+    },
+    /// A partial signature (the presignature is consumed).
+    Partial {
+        /// The partial signature.
+        partial: Cggmp21Partial,
+        /// The key the combined signature verifies under.
+        signing_key: PublicKey,
+    },
+    /// The ready presignatures of a key.
+    Pool {
+        /// Entries.
+        entries: Vec<PooledPresignature>,
+    },
+    /// The request failed.
+    Failed(Failure),
+}
+
+/// One frame of the control channel.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Framed<T> {
+    /// Request id, echoed in the response.
+    pub id: u64,
+    /// Body.
+    pub body: T,
+}

@@ -1,0 +1,547 @@
+//! The coordinator: picks a quorum of reachable parties, starts a session with a fresh id,
+//! and when an attempt times out or aborts, retries with another quorum that leaves out
+//! the party that was offline or blamed. Every request yields a [`SessionReport`] (also as
+//! `tracing` spans: `coordinator.request`, `coordinator.attempt`, `coordinator.party`).
+//!
+//! The coordinator is trusted with liveness, not with what is signed: parties derive every
+//! request themselves ([`crate::party::RequestPolicy`]) and the coordinator verifies every
+//! signature before returning it. It also keeps an index of the parties' CGGMP21
+//! presignatures, fills it in the background ([`Coordinator::spawn_filler`]) and hands
+//! each presignature to one request only (the parties enforce single use on their side,
+//! durably).
+
+mod client;
+mod pool;
+mod quorum;
+mod report;
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use mpc_core::{PartyIndex, PublicKey, SessionId, SignRequest, Signature};
+use tokio::task::{AbortHandle, JoinSet};
+use tracing::Instrument;
+
+pub use report::{AttemptReport, Exclusion, PartyTiming, RoundTiming, SessionReport};
+
+use crate::control::{Failure, FailureKind, KeyRef, Request, Response};
+use crate::error::TransportError;
+use crate::tls::TlsIdentity;
+use client::{CallError, Client};
+use pool::PresigIndex;
+use quorum::first_untried;
+
+/// Settings of a [`Coordinator`].
+#[derive(Debug, Clone)]
+pub struct CoordinatorOptions {
+    /// Per-round timeout the parties apply.
+    pub round_timeout: Duration,
+    /// Bound on one attempt (in case every party of the quorum stalls).
+    pub attempt_timeout: Duration,
+    /// Attempts per request (each with a new quorum and session).
+    pub max_attempts: usize,
+    /// Run a full signing when no presignature fits an online request.
+    pub fallback_to_full: bool,
+    /// Largest control frame.
+    pub max_frame: usize,
+    /// Bound on connect plus TLS handshake.
+    pub handshake_timeout: Duration,
+    /// First and largest wait between dial attempts.
+    pub reconnect: (Duration, Duration),
+    /// Simulated one-way delay on every control request (zero in production).
+    pub delay: Duration,
+}
+
+impl Default for CoordinatorOptions {
+    fn default() -> Self {
+        CoordinatorOptions {
+            round_timeout: Duration::from_secs(10),
+            attempt_timeout: Duration::from_secs(120),
+            max_attempts: 3,
+            fallback_to_full: true,
+            max_frame: 4 * 1024 * 1024,
+            handshake_timeout: Duration::from_secs(5),
+            reconnect: (Duration::from_millis(20), Duration::from_secs(1)),
+            delay: Duration::ZERO,
+        }
+    }
+}
+
+/// Why a request failed. Every variant carries the report of what was tried.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CoordinatorError {
+    /// Fewer than the threshold of parties are reachable and not excluded.
+    #[error("no quorum of {needed}: reachable {reachable:?}, excluded {excluded:?}")]
+    NoQuorum {
+        /// Signers needed.
+        needed: u16,
+        /// Parties connected now.
+        reachable: Vec<PartyIndex>,
+        /// Parties left out, with reasons.
+        excluded: Vec<Exclusion>,
+        /// What was tried.
+        report: Box<SessionReport>,
+    },
+    /// A party's policy refused the request (not retried: honest parties agree on it).
+    #[error("party {party} refused the request: {reason}")]
+    Refused {
+        /// The party.
+        party: PartyIndex,
+        /// Its reason.
+        reason: String,
+        /// What was tried.
+        report: Box<SessionReport>,
+    },
+    /// Every attempt failed.
+    #[error("failed after {attempts} attempt(s), blamed parties {blamed:?}: {last}")]
+    Failed {
+        /// Attempts made.
+        attempts: usize,
+        /// Parties blamed over all attempts.
+        blamed: Vec<PartyIndex>,
+        /// The last attempt's error.
+        last: String,
+        /// What was tried.
+        report: Box<SessionReport>,
+    },
+    /// The request itself is unusable (empty, unknown party, wrong kind).
+    #[error("invalid request: {0}")]
+    Invalid(String),
+}
+
+impl CoordinatorError {
+    /// The report of what was tried, if any.
+    pub fn report(&self) -> Option<&SessionReport> {
+        match self {
+            CoordinatorError::NoQuorum { report, .. }
+            | CoordinatorError::Refused { report, .. }
+            | CoordinatorError::Failed { report, .. } => Some(report),
+            CoordinatorError::Invalid(_) => None,
+        }
+    }
+}
+
+/// A completed request: the verified signatures (in request order) and the report.
+#[derive(Debug, Clone)]
+pub struct Signed {
+    /// Signatures, each verified under its signing key.
+    pub signatures: Vec<Signature>,
+    /// The keys they verify under (derived keys for paths).
+    pub signing_keys: Vec<PublicKey>,
+    /// What happened.
+    pub report: SessionReport,
+}
+
+/// Outcome of one attempt, before it is folded into the report.
+enum Outcome<T> {
+    Done(T),
+    /// Retry without these parties.
+    Retry(Vec<Exclusion>, String),
+    /// Stop: a party refused, or the request is bad.
+    Stop(PartyIndex, Failure),
+}
+
+/// Orchestrates signing across party processes.
+pub struct Coordinator {
+    clients: BTreeMap<PartyIndex, Client>,
+    tasks: Vec<AbortHandle>,
+    opts: CoordinatorOptions,
+    presigs: Mutex<PresigIndex>,
+}
+
+impl core::fmt::Debug for Coordinator {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Coordinator")
+            .field("parties", &self.clients.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for Coordinator {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+fn us(d: Duration) -> u64 {
+    u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
+}
+
+impl Coordinator {
+    /// Starts connections (mutual TLS, the coordinator's certificate in `identity`) to the
+    /// parties' control addresses. Must run inside a tokio runtime. Connections come up in
+    /// the background: see [`Coordinator::wait_connected`].
+    ///
+    /// # Errors
+    /// [`TransportError::Tls`] for an unusable identity.
+    pub fn start(
+        identity: &TlsIdentity,
+        parties: &HashMap<PartyIndex, SocketAddr>,
+        opts: CoordinatorOptions,
+    ) -> Result<Self, TransportError> {
+        let tls = identity.configs()?;
+        let mut clients = BTreeMap::new();
+        let mut tasks = Vec::new();
+        for (&p, &addr) in parties {
+            let (c, t) = Client::spawn(p, addr, &tls, &opts);
+            clients.insert(p, c);
+            tasks.push(t);
+        }
+        Ok(Coordinator {
+            clients,
+            tasks,
+            opts,
+            presigs: Mutex::new(PresigIndex::default()),
+        })
+    }
+
+    /// Parties connected now.
+    pub fn reachable(&self) -> Vec<PartyIndex> {
+        self.clients
+            .iter()
+            .filter(|(_, c)| c.connected())
+            .map(|(p, _)| *p)
+            .collect()
+    }
+
+    /// Sends one control request to `party` and returns its response (for operations
+    /// tooling: pool listings, pings).
+    ///
+    /// # Errors
+    /// The party is unknown, not connected, or did not answer within the attempt timeout.
+    pub async fn call_party(
+        &self,
+        party: PartyIndex,
+        request: Request,
+    ) -> Result<Response, String> {
+        let client = self
+            .clients
+            .get(&party)
+            .ok_or_else(|| format!("unknown party {party}"))?;
+        client
+            .call(&request, self.opts.attempt_timeout)
+            .await
+            .map_err(|e| format!("party {party}: {e}"))
+    }
+
+    /// Waits until at least `count` parties are connected, up to `timeout`; returns the
+    /// connected parties.
+    pub async fn wait_connected(&self, count: usize, timeout: Duration) -> Vec<PartyIndex> {
+        let end = Instant::now() + timeout;
+        loop {
+            let r = self.reachable();
+            if r.len() >= count || Instant::now() >= end {
+                return r;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    /// Signs `requests` with `key` (threshold `t`): one session (a batch for several
+    /// requests), retried on other quorums. Returns verified signatures.
+    ///
+    /// # Errors
+    /// [`CoordinatorError`]; `Failed` and `NoQuorum` name the parties left out.
+    pub async fn sign(
+        &self,
+        key: &KeyRef,
+        t: u16,
+        requests: &[SignRequest],
+    ) -> Result<Signed, CoordinatorError> {
+        if requests.is_empty() {
+            return Err(CoordinatorError::Invalid("nothing to sign".into()));
+        }
+        let span = tracing::info_span!("coordinator.request", kind = "sign", scheme = %key.scheme);
+        self.with_retries(t, SessionReport::default(), |quorum, session| {
+            let request = Request::Sign {
+                session,
+                key: key.clone(),
+                signers: quorum.to_vec(),
+                requests: requests.to_vec(),
+                round_timeout_ms: us(self.opts.round_timeout) / 1000,
+            };
+            async move {
+                let (report, outcome) = self.attempt(quorum, session, request, None).await;
+                let outcome = match outcome {
+                    Outcome::Done(responses) => check_signed(&responses, requests),
+                    Outcome::Retry(e, m) => Outcome::Retry(e, m),
+                    Outcome::Stop(p, f) => Outcome::Stop(p, f),
+                };
+                (report, outcome)
+            }
+        })
+        .instrument(span)
+        .await
+        .map(|((signatures, signing_keys), report)| Signed {
+            signatures,
+            signing_keys,
+            report,
+        })
+    }
+
+    /// Runs attempts until one succeeds, a party refuses, no quorum is left, or
+    /// `max_attempts` is reached.
+    async fn with_retries<'a, T, F, Fut>(
+        &'a self,
+        t: u16,
+        mut report: SessionReport,
+        mut attempt: F,
+    ) -> Result<(T, SessionReport), CoordinatorError>
+    where
+        F: FnMut(Vec<PartyIndex>, SessionId) -> Fut,
+        Fut: std::future::Future<Output = (AttemptReport, Outcome<T>)> + 'a,
+    {
+        let start = Instant::now();
+        let mut tried: Vec<Vec<PartyIndex>> = Vec::new();
+        let mut last = String::new();
+        for _ in 0..self.opts.max_attempts.max(1) {
+            let Some(quorum) = self.pick(t, &report.excluded, &tried) else {
+                report.elapsed_us = us(start.elapsed());
+                return Err(CoordinatorError::NoQuorum {
+                    needed: t,
+                    reachable: self.reachable(),
+                    excluded: report.excluded.clone(),
+                    report: Box::new(report),
+                });
+            };
+            tried.push(quorum.clone());
+            let session = SessionId::random(&mut rand_core::OsRng);
+            let (a, outcome) = attempt(quorum, session).await;
+            report.attempts.push(a);
+            match outcome {
+                Outcome::Done(v) => {
+                    report.elapsed_us = us(start.elapsed());
+                    return Ok((v, report));
+                }
+                Outcome::Retry(excl, why) => {
+                    tracing::warn!(error = %why, excluded = ?excl, "attempt failed; retrying");
+                    for e in excl {
+                        if !report.excluded.iter().any(|x| x.party == e.party) {
+                            report.excluded.push(e);
+                        }
+                    }
+                    last = why;
+                }
+                Outcome::Stop(party, f) => {
+                    report.elapsed_us = us(start.elapsed());
+                    return Err(if f.kind == FailureKind::Refused {
+                        CoordinatorError::Refused {
+                            party,
+                            reason: f.message,
+                            report: Box::new(report),
+                        }
+                    } else {
+                        CoordinatorError::Invalid(format!("party {party}: {}", f.message))
+                    });
+                }
+            }
+        }
+        report.elapsed_us = us(start.elapsed());
+        Err(CoordinatorError::Failed {
+            attempts: report.attempts.len(),
+            blamed: report.excluded.iter().map(|e| e.party).collect(),
+            last,
+            report: Box::new(report),
+        })
+    }
+
+    /// The first `t` reachable, not excluded parties (in index order) forming a quorum
+    /// not tried yet.
+    fn pick(
+        &self,
+        t: u16,
+        excluded: &[Exclusion],
+        tried: &[Vec<PartyIndex>],
+    ) -> Option<Vec<PartyIndex>> {
+        let candidates: Vec<PartyIndex> = self
+            .reachable()
+            .into_iter()
+            .filter(|p| !excluded.iter().any(|e| e.party == *p))
+            .collect();
+        first_untried(&candidates, usize::from(t), tried)
+    }
+
+    /// Sends `request` to every member of `quorum` and waits for all responses; stops at
+    /// the first failure and says whom to leave out.
+    async fn attempt(
+        &self,
+        quorum: Vec<PartyIndex>,
+        session: SessionId,
+        request: Request,
+        presignature: Option<[u8; 32]>,
+    ) -> (AttemptReport, Outcome<Vec<(PartyIndex, Response)>>) {
+        let span = tracing::info_span!("coordinator.attempt", session = ?session, quorum = ?quorum);
+        let start = Instant::now();
+        let mut report = AttemptReport {
+            session,
+            quorum: quorum.clone(),
+            presignature: presignature.map(|p| mpc_core::hexser::to_hex(&p)),
+            elapsed_us: 0,
+            error: None,
+            blamed: Vec::new(),
+            parties: quorum
+                .iter()
+                .map(|&party| PartyTiming {
+                    party,
+                    ..PartyTiming::default()
+                })
+                .collect(),
+        };
+        let timeout = match request {
+            Request::PartialSign { .. } => self.opts.round_timeout,
+            _ => self.opts.attempt_timeout,
+        };
+        let mut calls = JoinSet::new();
+        for &p in &quorum {
+            let Some(client) = self.clients.get(&p).cloned() else {
+                continue;
+            };
+            let request = request.clone();
+            let pspan = tracing::info_span!(parent: &span, "coordinator.party", party = p);
+            calls.spawn(
+                async move {
+                    let r = client.call(&request, timeout).await;
+                    tracing::debug!(ok = r.is_ok(), "response");
+                    (p, r, start.elapsed())
+                }
+                .instrument(pspan),
+            );
+        }
+        let mut ok = Vec::new();
+        let mut outcome = None;
+        while let Some(joined) = calls.join_next().await {
+            let Ok((p, result, at)) = joined else {
+                continue;
+            };
+            let timing = report.parties.iter_mut().find(|t| t.party == p);
+            match result {
+                Ok(Response::Failed(f)) => {
+                    if let Some(t) = timing {
+                        t.responded_us = Some(us(at));
+                        t.error = Some(f.message.clone());
+                    }
+                    outcome = Some(failure_outcome(p, f));
+                    break;
+                }
+                Ok(r) => {
+                    if let Some(t) = timing {
+                        t.responded_us = Some(us(at));
+                        t.run = run_of(&r);
+                    }
+                    ok.push((p, r));
+                }
+                Err(e) => {
+                    if let Some(t) = timing {
+                        t.error = Some(e.to_string());
+                    }
+                    let why = format!("party {p}: {e}");
+                    let blame = if e == CallError::Timeout {
+                        // Everyone who has not answered.
+                        quorum
+                            .iter()
+                            .copied()
+                            .filter(|q| !ok.iter().any(|(o, _)| o == q))
+                            .collect()
+                    } else {
+                        vec![p]
+                    };
+                    outcome = Some(Outcome::Retry(exclusions(&blame, &why), why));
+                    break;
+                }
+            }
+        }
+        calls.abort_all();
+        let outcome = outcome.unwrap_or(Outcome::Done(ok));
+        report.elapsed_us = us(start.elapsed());
+        match &outcome {
+            Outcome::Retry(e, why) => {
+                report.blamed = e.iter().map(|x| x.party).collect();
+                report.error = Some(why.clone());
+            }
+            Outcome::Stop(_, f) => report.error = Some(f.message.clone()),
+            Outcome::Done(_) => {}
+        }
+        span.in_scope(
+            || tracing::info!(elapsed_us = report.elapsed_us, error = ?report.error, "attempt"),
+        );
+        (report, outcome)
+    }
+}
+
+fn exclusions(parties: &[PartyIndex], why: &str) -> Vec<Exclusion> {
+    parties
+        .iter()
+        .map(|&party| Exclusion {
+            party,
+            reason: why.to_string(),
+        })
+        .collect()
+}
+
+/// What a party's failure means for the request.
+fn failure_outcome<T>(from: PartyIndex, f: Failure) -> Outcome<T> {
+    match f.kind {
+        FailureKind::Refused | FailureKind::BadRequest => Outcome::Stop(from, f),
+        _ => {
+            let why = format!("party {from} reports: {}", f.message);
+            // Without a named culprit the reporter is left out, so the next quorum differs.
+            let blame = if f.blame.is_empty() {
+                vec![from]
+            } else {
+                f.blame.clone()
+            };
+            Outcome::Retry(exclusions(&blame, &why), why)
+        }
+    }
+}
+
+fn run_of(r: &Response) -> Option<crate::control::RunTimings> {
+    match r {
+        Response::Signed { run, .. } | Response::Presigned { run, .. } => Some(run.clone()),
+        _ => None,
+    }
+}
+
+/// Every party must return the same signatures and keys; each must verify.
+fn check_signed(
+    responses: &[(PartyIndex, Response)],
+    requests: &[SignRequest],
+) -> Outcome<(Vec<Signature>, Vec<PublicKey>)> {
+    let mut agreed: Option<(&Vec<Signature>, &Vec<PublicKey>)> = None;
+    for (p, r) in responses {
+        let Response::Signed {
+            signatures,
+            signing_keys,
+            ..
+        } = r
+        else {
+            let why = format!("party {p} sent an unexpected response");
+            return Outcome::Retry(exclusions(&[*p], &why), why);
+        };
+        match agreed {
+            None => agreed = Some((signatures, signing_keys)),
+            Some((s, k)) if s == signatures && k == signing_keys => {}
+            Some(_) => {
+                let why = format!("party {p} returned a different signature");
+                return Outcome::Retry(exclusions(&[*p], &why), why);
+            }
+        }
+    }
+    let Some((sigs, keys)) = agreed else {
+        return Outcome::Retry(Vec::new(), "no response".into());
+    };
+    if sigs.len() != requests.len() || keys.len() != requests.len() {
+        return Outcome::Retry(Vec::new(), "wrong number of signatures".into());
+    }
+    for ((sig, key), req) in sigs.iter().zip(keys).zip(requests) {
+        if let Err(e) = mpc_core::verify::verify(key, &req.payload, sig) {
+            return Outcome::Retry(Vec::new(), format!("signature does not verify: {e}"));
+        }
+    }
+    Outcome::Done((sigs.clone(), keys.clone()))
+}

@@ -1,0 +1,510 @@
+//! The party side of the control channel: a party process serves the coordinator's
+//! requests (sign, presign, partial signature, pool listing) over mutual TLS and runs the
+//! protocol sessions with the other parties over its [`TcpNode`].
+//!
+//! A party never signs what the coordinator sends as is: every request goes through the
+//! party's [`RequestPolicy`], which returns the request the party derived itself (from the
+//! unsigned chain payload carried along, with `mpc_core::chain::derive_request`) or refuses.
+//! Only the coordinator's certificate (`coordinator.<domain>`) may send requests.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use mpc_core::{
+    BoxedProtocol, Cggmp21, Cggmp21Share, FrostEd25519, FrostTaproot, KeyShare, PartyIndex,
+    PresignaturePool, Presigning, PublicKey, SchemeId, SessionCtx, SessionId, SignRequest,
+    Signature, ThresholdScheme,
+};
+use tokio::net::TcpListener;
+
+use crate::control::{
+    Failure, FailureKind, KeyRef, PooledPresignature, Request, Response, RunTimings,
+};
+use crate::driver::{drive, DriveOptions, DriveReport};
+use crate::error::TransportError;
+use crate::tcp::TcpNode;
+
+mod serve;
+
+/// Decides what a party signs.
+pub trait RequestPolicy: Send + Sync + 'static {
+    /// Returns the request the party will sign for `key`: derived by the party itself from
+    /// what `request` carries (never `request` taken on trust), or a refusal.
+    ///
+    /// # Errors
+    /// A refusal, with the reason sent back to the coordinator.
+    fn approve(&self, key: &KeyRef, request: &SignRequest) -> Result<SignRequest, String>;
+}
+
+/// Signs whatever digest the coordinator sends. For tests and benchmarks of the protocols
+/// alone, or a deployment where the coordinator is trusted with the digest; a custody
+/// deployment derives requests from the chain payload instead.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct UncheckedRequests;
+
+impl RequestPolicy for UncheckedRequests {
+    fn approve(&self, _key: &KeyRef, request: &SignRequest) -> Result<SignRequest, String> {
+        Ok(request.clone())
+    }
+}
+
+/// A key share a party serves, with the presignature pool of a CGGMP21 key.
+pub enum HeldKey {
+    /// CGGMP21 (ECDSA), with an optional durable presignature pool.
+    Cggmp21 {
+        /// The share.
+        share: Cggmp21Share,
+        /// Pool for presigning requests; without it, only full signing is served.
+        pool: Option<Arc<Mutex<PresignaturePool>>>,
+    },
+    /// FROST Ed25519.
+    FrostEd25519(KeyShare<<FrostEd25519 as ThresholdScheme>::Data>),
+    /// FROST secp256k1 / BIP-340 with the Taproot tweak.
+    FrostTaproot(KeyShare<<FrostTaproot as ThresholdScheme>::Data>),
+}
+
+impl core::fmt::Debug for HeldKey {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("HeldKey")
+            .field("key", &self.key_ref())
+            .finish_non_exhaustive()
+    }
+}
+
+impl HeldKey {
+    /// How the coordinator names this key.
+    pub fn key_ref(&self) -> KeyRef {
+        let (scheme, public_key) = match self {
+            HeldKey::Cggmp21 { share, .. } => (SchemeId::Cggmp21Secp256k1, share.public_key()),
+            HeldKey::FrostEd25519(s) => (s.scheme(), s.public_key()),
+            HeldKey::FrostTaproot(s) => (s.scheme(), s.public_key()),
+        };
+        KeyRef { scheme, public_key }
+    }
+}
+
+/// Limits of a party's sessions.
+#[derive(Debug, Clone)]
+pub struct PartyOptions {
+    /// Upper bound on the per-round timeout a coordinator may ask for.
+    pub max_round_timeout: Duration,
+    /// Bound on a whole session.
+    pub run_timeout: Duration,
+    /// Largest control frame.
+    pub max_frame: usize,
+    /// Bound on a TLS handshake.
+    pub handshake_timeout: Duration,
+    /// Simulated one-way delay on every control response (zero in production).
+    pub delay: Duration,
+}
+
+impl Default for PartyOptions {
+    fn default() -> Self {
+        PartyOptions {
+            max_round_timeout: Duration::from_secs(60),
+            run_timeout: Duration::from_secs(600),
+            max_frame: 4 * 1024 * 1024,
+            handshake_timeout: Duration::from_secs(5),
+            delay: Duration::ZERO,
+        }
+    }
+}
+
+/// A party: its node on the party mesh, the keys it holds and its policy.
+pub struct Party {
+    node: Arc<TcpNode>,
+    keys: Vec<HeldKey>,
+    policy: Arc<dyn RequestPolicy>,
+    opts: PartyOptions,
+}
+
+impl core::fmt::Debug for Party {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Party")
+            .field("me", &self.node.me())
+            .field("keys", &self.keys)
+            .finish_non_exhaustive()
+    }
+}
+
+fn failure(kind: FailureKind, blame: Vec<PartyIndex>, message: impl ToString) -> Failure {
+    Failure {
+        kind,
+        blame,
+        message: message.to_string(),
+    }
+}
+
+fn bad(message: impl ToString) -> Failure {
+    failure(FailureKind::BadRequest, Vec::new(), message)
+}
+
+impl Party {
+    /// A party serving `keys` with `node`, deciding with `policy`.
+    pub fn new(
+        node: Arc<TcpNode>,
+        keys: Vec<HeldKey>,
+        policy: Arc<dyn RequestPolicy>,
+        opts: PartyOptions,
+    ) -> Self {
+        Party {
+            node,
+            keys,
+            policy,
+            opts,
+        }
+    }
+
+    /// This party's index.
+    pub fn me(&self) -> PartyIndex {
+        self.node.me()
+    }
+
+    /// Serves the coordinator on `listener` until the task is dropped. Connections whose
+    /// certificate is not the coordinator's are refused.
+    ///
+    /// # Errors
+    /// [`TransportError::Tls`] for an unusable identity.
+    pub async fn serve(
+        self: Arc<Self>,
+        listener: TcpListener,
+        identity: &crate::tls::TlsIdentity,
+    ) -> Result<(), TransportError> {
+        serve::serve(self, listener, identity).await
+    }
+
+    /// Handles one request (what [`Party::serve`] does for each frame).
+    pub async fn handle(&self, request: Request) -> Response {
+        let out = match request {
+            Request::Ping => Ok(Response::Pong { party: self.me() }),
+            Request::Sign {
+                session,
+                key,
+                signers,
+                requests,
+                round_timeout_ms,
+            } => {
+                self.sign(session, &key, signers, &requests, round_timeout_ms)
+                    .await
+            }
+            Request::Presign {
+                session,
+                key,
+                signers,
+                path,
+                round_timeout_ms,
+            } => {
+                self.presign(session, &key, signers, path, round_timeout_ms)
+                    .await
+            }
+            Request::PartialSign {
+                key,
+                presignature,
+                request,
+            } => self.partial(&key, presignature, &request).await,
+            Request::Pool { key } => self.pool_entries(&key),
+        };
+        out.unwrap_or_else(Response::Failed)
+    }
+
+    fn key(&self, key: &KeyRef) -> Result<&HeldKey, Failure> {
+        self.keys
+            .iter()
+            .find(|k| k.key_ref() == *key)
+            .ok_or_else(|| bad(format!("no share of key {:?}", key.public_key)))
+    }
+
+    /// Runs the policy on every request, off the async workers (a policy may decode and
+    /// check whole transactions, or wait for an approval).
+    async fn approve_all(
+        &self,
+        key: &KeyRef,
+        requests: &[SignRequest],
+    ) -> Result<Vec<SignRequest>, Failure> {
+        let (policy, key, requests) = (self.policy.clone(), key.clone(), requests.to_vec());
+        blocking(move || {
+            requests
+                .iter()
+                .map(|r| {
+                    policy
+                        .approve(&key, r)
+                        .map_err(|why| failure(FailureKind::Refused, Vec::new(), why))
+                })
+                .collect()
+        })
+        .await
+    }
+
+    fn drive_options(&self, round_timeout_ms: u64) -> DriveOptions {
+        DriveOptions {
+            round_timeout: Duration::from_millis(round_timeout_ms).min(self.opts.max_round_timeout),
+            run_timeout: self.opts.run_timeout,
+        }
+    }
+
+    async fn sign(
+        &self,
+        session: SessionId,
+        key: &KeyRef,
+        signers: Vec<PartyIndex>,
+        requests: &[SignRequest],
+        round_timeout_ms: u64,
+    ) -> Result<Response, Failure> {
+        if requests.is_empty() {
+            return Err(bad("nothing to sign"));
+        }
+        let approved = self.approve_all(key, requests).await?;
+        let opts = self.drive_options(round_timeout_ms);
+        let (signatures, signing_keys, report) = match self.key(key)? {
+            HeldKey::Cggmp21 { share, .. } => {
+                self.sign_with::<Cggmp21>(share, session, signers, approved, opts)
+                    .await?
+            }
+            HeldKey::FrostEd25519(share) => {
+                self.sign_with::<FrostEd25519>(share, session, signers, approved, opts)
+                    .await?
+            }
+            HeldKey::FrostTaproot(share) => {
+                self.sign_with::<FrostTaproot>(share, session, signers, approved, opts)
+                    .await?
+            }
+        };
+        Ok(Response::Signed {
+            signatures,
+            signing_keys,
+            run: timings(&report),
+        })
+    }
+
+    async fn sign_with<S>(
+        &self,
+        share: &KeyShare<S::Data>,
+        session: SessionId,
+        signers: Vec<PartyIndex>,
+        requests: Vec<SignRequest>,
+        opts: DriveOptions,
+    ) -> Result<(Vec<Signature>, Vec<PublicKey>, DriveReport), Failure>
+    where
+        S: ThresholdScheme + 'static,
+        KeyShare<S::Data>: Send + Sync + 'static,
+    {
+        let keys = requests
+            .iter()
+            .map(|r| S::signing_key(share, r.derivation_path.as_deref()))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(bad)?;
+        let share = share.clone();
+        let (sigs, report) = self
+            .run(S::ID, session, signers, opts, move |ctx| {
+                if let [one] = requests.as_slice() {
+                    let run = S::sign(&ctx, &share, one)?;
+                    Ok(Box::new(Single(run)) as BoxedProtocol<Vec<Signature>>)
+                } else {
+                    S::sign_batch(&ctx, &share, &requests)
+                }
+            })
+            .await?;
+        Ok((sigs, keys, report))
+    }
+
+    async fn presign(
+        &self,
+        session: SessionId,
+        key: &KeyRef,
+        signers: Vec<PartyIndex>,
+        path: Option<Vec<u32>>,
+        round_timeout_ms: u64,
+    ) -> Result<Response, Failure> {
+        let HeldKey::Cggmp21 {
+            share,
+            pool: Some(pool),
+        } = self.key(key)?
+        else {
+            return Err(bad("this key has no presignature pool here"));
+        };
+        let opts = self.drive_options(round_timeout_ms);
+        let share = share.clone();
+        let (presig, report) = self
+            .run(
+                SchemeId::Cggmp21Secp256k1,
+                session,
+                signers,
+                opts,
+                move |ctx| Cggmp21::presign(&ctx, &share, path.as_deref()),
+            )
+            .await?;
+        let pool = pool.clone();
+        let signing_key = presig.signing_key();
+        let id = blocking(move || Ok(lock(&pool)?.insert(presig)?)).await?;
+        Ok(Response::Presigned {
+            id,
+            signing_key,
+            run: timings(&report),
+        })
+    }
+
+    async fn partial(
+        &self,
+        key: &KeyRef,
+        id: [u8; 32],
+        request: &SignRequest,
+    ) -> Result<Response, Failure> {
+        let HeldKey::Cggmp21 {
+            share,
+            pool: Some(pool),
+        } = self.key(key)?
+        else {
+            return Err(bad("this key has no presignature pool here"));
+        };
+        let approved = self
+            .approve_all(key, std::slice::from_ref(request))
+            .await?
+            .pop()
+            .ok_or_else(|| bad("nothing to sign"))?;
+        let signing_key =
+            Cggmp21::signing_key(share, approved.derivation_path.as_deref()).map_err(bad)?;
+        let pool = pool.clone();
+        // The pool writes the id to its journal and flushes it before the partial signature
+        // exists; the flush runs off the async workers.
+        let partial =
+            blocking(move || Ok(lock(&pool)?.partial_sign(&id, &signing_key, &approved)?)).await?;
+        Ok(Response::Partial {
+            partial,
+            signing_key,
+        })
+    }
+
+    fn pool_entries(&self, key: &KeyRef) -> Result<Response, Failure> {
+        let HeldKey::Cggmp21 { share, pool } = self.key(key)? else {
+            return Ok(Response::Pool {
+                entries: Vec::new(),
+            });
+        };
+        let Some(pool) = pool else {
+            return Ok(Response::Pool {
+                entries: Vec::new(),
+            });
+        };
+        let entries = lock(pool)?
+            .entries()
+            .into_iter()
+            .filter(|e| {
+                Cggmp21::signing_key(share, e.path.as_deref()).is_ok_and(|k| k == e.signing_key)
+            })
+            .map(|e| PooledPresignature {
+                id: e.id,
+                signers: e.signers,
+                path: e.path,
+                signing_key: e.signing_key,
+            })
+            .collect();
+        Ok(Response::Pool { entries })
+    }
+
+    /// Runs one protocol session on the mesh. Protocol runs are not `Send`, so the run is
+    /// built and driven on a blocking-pool thread.
+    async fn run<O, F>(
+        &self,
+        scheme: SchemeId,
+        session: SessionId,
+        signers: Vec<PartyIndex>,
+        opts: DriveOptions,
+        make: F,
+    ) -> Result<(O, DriveReport), Failure>
+    where
+        O: Send + 'static,
+        F: FnOnce(SessionCtx) -> mpc_core::Result<BoxedProtocol<O>> + Send + 'static,
+    {
+        let me = self.me();
+        let ctx = SessionCtx::new(session, scheme, me, &signers).map_err(bad)?;
+        let mut transport = self.node.open_session(session).map_err(bad)?;
+        let span =
+            tracing::info_span!("party.session", party = me, scheme = %scheme, session = ?session);
+        let handle = tokio::runtime::Handle::current();
+        let joined = tokio::task::spawn_blocking(move || {
+            let _guard = span.enter();
+            let run = make(ctx).map_err(|e| Err(bad(e)))?;
+            handle
+                .block_on(drive(run, &mut transport, &opts))
+                .map_err(Ok)
+        })
+        .await;
+        match joined {
+            Ok(Ok(out)) => Ok(out),
+            Ok(Err(Err(f))) => Err(f),
+            Ok(Err(Ok(e))) => Err(from_transport(e)),
+            Err(e) => Err(failure(FailureKind::Internal, Vec::new(), e)),
+        }
+    }
+}
+
+/// A single run presented as a batch of one.
+struct Single(BoxedProtocol<Signature>);
+
+impl mpc_core::Protocol for Single {
+    type Output = Vec<Signature>;
+    fn ctx(&self) -> &SessionCtx {
+        self.0.ctx()
+    }
+    fn proceed(&mut self) -> mpc_core::Result<mpc_core::Step<Vec<Signature>>> {
+        Ok(match self.0.proceed()? {
+            mpc_core::Step::Send(m) => mpc_core::Step::Send(m),
+            mpc_core::Step::NeedMessage => mpc_core::Step::NeedMessage,
+            mpc_core::Step::Done(s) => mpc_core::Step::Done(vec![s]),
+        })
+    }
+    fn receive(&mut self, msg: mpc_core::Message) -> mpc_core::Result<()> {
+        self.0.receive(msg)
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> Result<std::sync::MutexGuard<'_, T>, Failure> {
+    m.lock()
+        .map_err(|_| failure(FailureKind::Internal, Vec::new(), "pool lock poisoned"))
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, Failure> + Send + 'static,
+) -> Result<T, Failure> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| failure(FailureKind::Internal, Vec::new(), e))?
+}
+
+impl From<mpc_core::Error> for Failure {
+    fn from(e: mpc_core::Error) -> Self {
+        use mpc_core::Error as E;
+        let kind = match &e {
+            E::PresignatureUsed(_) | E::PresignatureMismatch(_) => FailureKind::Presignature,
+            E::Storage(_) => FailureKind::Internal,
+            _ => FailureKind::BadRequest,
+        };
+        failure(kind, Vec::new(), e)
+    }
+}
+
+fn from_transport(e: TransportError) -> Failure {
+    match e {
+        TransportError::Timeout {
+            ref waiting_for, ..
+        } => failure(FailureKind::Timeout, waiting_for.clone(), &e),
+        TransportError::Core(mpc_core::Error::Aborted { ref culprits, .. })
+        | TransportError::Core(mpc_core::Error::InvalidSignature { ref culprits }) => {
+            failure(FailureKind::Aborted, culprits.clone(), &e)
+        }
+        other => failure(FailureKind::Internal, Vec::new(), other),
+    }
+}
+
+fn timings(r: &DriveReport) -> RunTimings {
+    let us = |d: Duration| u64::try_from(d.as_micros()).unwrap_or(u64::MAX);
+    RunTimings {
+        elapsed_us: us(r.elapsed),
+        arrivals: r
+            .arrivals
+            .iter()
+            .map(|a| (a.round, a.from, us(a.at)))
+            .collect(),
+        rejected: r.rejected_total,
+    }
+}

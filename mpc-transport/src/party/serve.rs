@@ -1,0 +1,123 @@
+//! The control listener of a party: mutual TLS, coordinator certificate only, JSON frames.
+
+use std::sync::Arc;
+
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::mpsc;
+use tokio_rustls::TlsAcceptor;
+
+use super::{bad, Party};
+use crate::control::{Framed, Request, Response};
+use crate::error::TransportError;
+use crate::frame::{read_frame, write_frame};
+use crate::tls::{check_coordinator, TlsIdentity};
+
+pub(super) async fn serve(
+    party: Arc<Party>,
+    listener: TcpListener,
+    identity: &TlsIdentity,
+) -> Result<(), TransportError> {
+    let tls = identity.configs()?;
+    let acceptor = TlsAcceptor::from(tls.server.clone());
+    let domain = Arc::new(tls.domain);
+    loop {
+        let (tcp, addr) = match listener.accept().await {
+            Ok(x) => x,
+            Err(e) => {
+                tracing::warn!(error = %e, "control accept failed");
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        let (party, acceptor, domain) = (party.clone(), acceptor.clone(), domain.clone());
+        tokio::spawn(async move {
+            if let Err(e) = accept(party, acceptor, tcp, &domain).await {
+                tracing::info!(%addr, error = %e, "control connection refused");
+            }
+        });
+    }
+}
+
+async fn accept(
+    party: Arc<Party>,
+    acceptor: TlsAcceptor,
+    tcp: TcpStream,
+    domain: &str,
+) -> Result<(), TransportError> {
+    tcp.set_nodelay(true)
+        .map_err(|e| TransportError::Io(e.to_string()))?;
+    let tls = tokio::time::timeout(party.opts.handshake_timeout, acceptor.accept(tcp))
+        .await
+        .map_err(|_| TransportError::Tls("handshake timed out".into()))?
+        .map_err(|e| TransportError::Tls(e.to_string()))?;
+    let cert = tls
+        .get_ref()
+        .1
+        .peer_certificates()
+        .and_then(<[_]>::first)
+        .ok_or_else(|| TransportError::Tls("peer presented no certificate".into()))?;
+    check_coordinator(cert, domain)?;
+    connection(party, tls).await;
+    Ok(())
+}
+
+/// Reads requests, handles each in its own task, writes responses as they complete.
+async fn connection<S>(party: Arc<Party>, stream: S)
+where
+    S: AsyncRead + AsyncWrite + Send + 'static,
+{
+    let (mut rd, mut wr) = tokio::io::split(stream);
+    let (tx, mut rx) = mpsc::channel::<(tokio::time::Instant, Vec<u8>)>(1024);
+    let delay = party.opts.delay;
+    let writer = async move {
+        while let Some((queued, frame)) = rx.recv().await {
+            if !delay.is_zero() {
+                tokio::time::sleep_until(queued + delay).await;
+            }
+            if write_frame(&mut wr, &frame).await.is_err() {
+                break;
+            }
+        }
+    };
+    let max = party.opts.max_frame;
+    let reader = async move {
+        loop {
+            let frame = match read_frame(&mut rd, max).await {
+                Ok(Ok(f)) => f,
+                Ok(Err(size)) => {
+                    tracing::warn!(size, "control frame over the cap skipped");
+                    continue;
+                }
+                Err(_) => break,
+            };
+            let (id, request) = match serde_json::from_slice::<Framed<Request>>(&frame) {
+                Ok(f) => (f.id, Ok(f.body)),
+                Err(e) => match serde_json::from_slice::<Framed<serde_json::Value>>(&frame) {
+                    Ok(f) => (f.id, Err(e)),
+                    Err(_) => {
+                        tracing::warn!(error = %e, "unreadable control frame dropped");
+                        continue;
+                    }
+                },
+            };
+            let (party, tx) = (party.clone(), tx.clone());
+            tokio::spawn(async move {
+                let body = match request {
+                    Ok(r) => party.handle(r).await,
+                    Err(e) => Response::Failed(bad(format!("malformed request: {e}"))),
+                };
+                match serde_json::to_vec(&Framed { id, body }) {
+                    Ok(bytes) => {
+                        let _ = tx.send((tokio::time::Instant::now(), bytes)).await;
+                    }
+                    Err(e) => tracing::error!(error = %e, "response not encodable"),
+                }
+            });
+        }
+    };
+    tokio::select! {
+        () = writer => {},
+        () = reader => {},
+    }
+}

@@ -17,7 +17,7 @@ use chain_sol::solana_address::Address as SolAddress;
 use chain_sol::solana_hash::Hash as SolHash;
 use chain_sol::solana_message::{v0, Message, VersionedMessage};
 use chain_sol::SolEncoder;
-use mpc_core::chain::{derive_request, ChainEncoder};
+use mpc_core::chain::ChainEncoder;
 use mpc_core::*;
 use mpc_transport::{sign_batch_all, DriveOptions};
 use serde::{Deserialize, Serialize};
@@ -135,27 +135,71 @@ pub fn sol_recipient() -> SolAddress {
 /// empty account).
 pub const SOL_LAMPORTS: [u64; 2] = [1_000_000, 2_000_000];
 
-/// Every party derives the requests from the unsigned payload (what you see is what you
-/// sign), the signers sign them as one batch session, and the encoder puts them in place.
-fn sign_with<C, S>(
+/// Who signs the demo transactions: the parties on local threads, or party processes
+/// through a coordinator.
+pub trait DemoSigner {
+    /// Signs `requests` (one session, a batch if several) with the key `key` of `scheme`.
+    ///
+    /// # Errors
+    /// Signing failed.
+    fn sign(
+        &self,
+        scheme: SchemeId,
+        key: &PublicKey,
+        requests: &[SignRequest],
+    ) -> Res<Vec<Signature>>;
+}
+
+/// The threshold keys' public halves.
+#[derive(Debug, Clone, Copy)]
+pub struct PublicKeys {
+    /// CGGMP21 key (Bitcoin P2WPKH, EVM).
+    pub ecdsa: PublicKey,
+    /// FROST Ed25519 key (Solana).
+    pub ed25519: PublicKey,
+    /// FROST Taproot internal key (Bitcoin P2TR).
+    pub taproot: PublicKey,
+}
+
+/// All signers on threads of this process, over the in-memory transport.
+struct LocalSigner<'a>(&'a Keys<'a>, &'a Settings);
+
+impl DemoSigner for LocalSigner<'_> {
+    fn sign(
+        &self,
+        scheme: SchemeId,
+        _key: &PublicKey,
+        requests: &[SignRequest],
+    ) -> Res<Vec<Signature>> {
+        let (k, s) = (self.0, self.1);
+        Ok(match scheme {
+            SchemeId::Cggmp21Secp256k1 => {
+                sign_batch_all::<Cggmp21>(k.ecdsa, &s.signers, requests, &s.drive)?
+            }
+            SchemeId::FrostEd25519 => {
+                sign_batch_all::<FrostEd25519>(k.ed25519, &s.signers, requests, &s.drive)?
+            }
+            SchemeId::FrostSecp256k1Tr => {
+                sign_batch_all::<FrostTaproot>(k.taproot, &s.signers, requests, &s.drive)?
+            }
+            other => return Err(format!("no demo key for {other}").into()),
+        })
+    }
+}
+
+/// The requests come from the encoder (every party derives them again from the unsigned
+/// payload they carry: what you see is what you sign), are signed as one session, and the
+/// encoder puts the signatures in place.
+fn sign_with<C: ChainEncoder>(
     enc: &C,
     unsigned: C::Unsigned,
-    shares: &[KeyShare<S::Data>],
-    s: &Settings,
-) -> Res<C::Signed>
-where
-    C: ChainEncoder,
-    S: ThresholdScheme + 'static,
-    KeyShare<S::Data>: Send,
-{
-    let key = shares.first().ok_or("no shares")?.public_key();
-    let requests = enc.requests(&unsigned, &key)?;
-    let derived = requests
-        .iter()
-        .map(|r| derive_request(enc, &key, r, |_| Ok(())))
-        .collect::<Result<Vec<_>, _>>()?;
-    let sigs = sign_batch_all::<S>(shares, &s.signers, &derived, &s.drive)?;
-    Ok(enc.finalize(unsigned, &[(key, sigs)])?)
+    scheme: SchemeId,
+    key: &PublicKey,
+    signer: &dyn DemoSigner,
+) -> Res<C::Signed> {
+    let requests = enc.requests(&unsigned, key)?;
+    let sigs = signer.sign(scheme, key, &requests)?;
+    Ok(enc.finalize(unsigned, &[(*key, sigs)])?)
 }
 
 /// Signs all demo transactions. Also returns one readable line per transaction.
@@ -163,33 +207,52 @@ where
 /// # Errors
 /// Signing, encoding or transport errors.
 pub fn sign_demo_transactions(keys: &Keys<'_>, s: &Settings) -> Res<(Report, Vec<String>)> {
+    let first = |k: Option<PublicKey>| k.ok_or("no shares");
+    let pks = PublicKeys {
+        ecdsa: first(keys.ecdsa.first().map(KeyShare::public_key))?,
+        ed25519: first(keys.ed25519.first().map(KeyShare::public_key))?,
+        taproot: first(keys.taproot.first().map(KeyShare::public_key))?,
+    };
+    sign_demo_transactions_with(&pks, s, &LocalSigner(keys, s))
+}
+
+/// Signs all demo transactions with `signer` (for example a coordinator and party
+/// processes). `s.signers` and `s.drive` are not used by remote signers.
+///
+/// # Errors
+/// Signing, encoding or transport errors.
+pub fn sign_demo_transactions_with(
+    keys: &PublicKeys,
+    s: &Settings,
+    signer: &dyn DemoSigner,
+) -> Res<(Report, Vec<String>)> {
     let mut lines = Vec::new();
     let btc = vec![
-        btc_spend(keys, s, AddressKind::P2wpkh, &[100_000], &mut lines)?,
-        btc_spend(keys, s, AddressKind::P2tr, &[60_000, 40_000], &mut lines)?,
+        btc_spend(keys, signer, AddressKind::P2wpkh, &[100_000], &mut lines)?,
+        btc_spend(
+            keys,
+            signer,
+            AddressKind::P2tr,
+            &[60_000, 40_000],
+            &mut lines,
+        )?,
     ];
-    let evm = evm_transfers(keys, s, &mut lines)?;
-    let sol = sol_transfers(keys, s, &mut lines)?;
+    let evm = evm_transfers(keys, s, signer, &mut lines)?;
+    let sol = sol_transfers(keys, s, signer, &mut lines)?;
     Ok((Report { btc, evm, sol }, lines))
 }
 
 fn btc_spend(
-    keys: &Keys<'_>,
-    s: &Settings,
+    keys: &PublicKeys,
+    signer: &dyn DemoSigner,
     kind: AddressKind,
     values: &[u64],
     lines: &mut Vec<String>,
 ) -> Res<BtcTx> {
     let net = Network::Regtest;
     let (name, addr) = match kind {
-        AddressKind::P2wpkh => {
-            let key = keys.ecdsa.first().ok_or("no shares")?.public_key();
-            ("p2wpkh", p2wpkh_address(&key, net)?)
-        }
-        AddressKind::P2tr => {
-            let key = keys.taproot.first().ok_or("no shares")?.public_key();
-            ("p2tr", p2tr_address(&key, None, net)?)
-        }
+        AddressKind::P2wpkh => ("p2wpkh", p2wpkh_address(&keys.ecdsa, net)?),
+        AddressKind::P2tr => ("p2tr", p2tr_address(&keys.taproot, None, net)?),
     };
     let prevouts: Vec<TxOut> = values
         .iter()
@@ -224,8 +287,8 @@ fn btc_spend(
     let psbt = psbt_from_tx(unsigned, prevouts.clone())?;
     let enc = BtcEncoder::new(net, kind);
     let signed = match kind {
-        AddressKind::P2wpkh => sign_with::<_, Cggmp21>(&enc, psbt, keys.ecdsa, s)?,
-        AddressKind::P2tr => sign_with::<_, FrostTaproot>(&enc, psbt, keys.taproot, s)?,
+        AddressKind::P2wpkh => sign_with(&enc, psbt, Cggmp21::ID, &keys.ecdsa, signer)?,
+        AddressKind::P2tr => sign_with(&enc, psbt, FrostTaproot::ID, &keys.taproot, signer)?,
     };
     lines.push(format!(
         "btc  {name:<8} regtest   {addr}  txid {} ({} input{}, {} vbytes)",
@@ -249,9 +312,14 @@ fn btc_spend(
     })
 }
 
-fn evm_transfers(keys: &Keys<'_>, s: &Settings, lines: &mut Vec<String>) -> Res<Vec<EvmTx>> {
+fn evm_transfers(
+    keys: &PublicKeys,
+    s: &Settings,
+    signer: &dyn DemoSigner,
+    lines: &mut Vec<String>,
+) -> Res<Vec<EvmTx>> {
     let enc = EvmEncoder::new(s.evm_chain_id);
-    let key = keys.ecdsa.first().ok_or("no shares")?.public_key();
+    let key = keys.ecdsa;
     let sender = enc.address(&key)?;
     let txs = [
         (
@@ -283,7 +351,7 @@ fn evm_transfers(keys: &Keys<'_>, s: &Settings, lines: &mut Vec<String>) -> Res<
     ];
     let mut out = Vec::new();
     for (kind, tx) in txs {
-        let signed = sign_with::<_, Cggmp21>(&enc, tx, keys.ecdsa, s)?;
+        let signed = sign_with(&enc, tx, Cggmp21::ID, &key, signer)?;
         lines.push(format!(
             "evm  {kind:<8} chain {:<4} {sender}  hash {}",
             s.evm_chain_id,
@@ -299,12 +367,17 @@ fn evm_transfers(keys: &Keys<'_>, s: &Settings, lines: &mut Vec<String>) -> Res<
     Ok(out)
 }
 
-fn sol_transfers(keys: &Keys<'_>, s: &Settings, lines: &mut Vec<String>) -> Res<Vec<SolTx>> {
-    let key = keys.ed25519.first().ok_or("no shares")?.public_key();
+fn sol_transfers(
+    keys: &PublicKeys,
+    s: &Settings,
+    signer: &dyn DemoSigner,
+    lines: &mut Vec<String>,
+) -> Res<Vec<SolTx>> {
+    let key = keys.ed25519;
     let payer = chain_sol::address(&key)?;
     let to = sol_recipient();
     let [l0, l1] = SOL_LAMPORTS;
-    let bh = s.sol_blockhash;
+    let bh = s.sol_blockhash.clone();
     let legacy = Message::new_with_blockhash(
         &[solana_system_interface::instruction::transfer(
             &payer, &to, l0,
@@ -326,7 +399,13 @@ fn sol_transfers(keys: &Keys<'_>, s: &Settings, lines: &mut Vec<String>) -> Res<
         ("v0", VersionedMessage::V0(v0)),
     ] {
         let enc = SolEncoder::new();
-        let signed = sign_with::<_, FrostEd25519>(&enc, chain_sol::unsigned(msg), keys.ed25519, s)?;
+        let signed = sign_with(
+            &enc,
+            chain_sol::unsigned(msg),
+            FrostEd25519::ID,
+            &key,
+            signer,
+        )?;
         lines.push(format!(
             "sol  {kind:<8} fee payer {payer}  signature {}",
             signed.id().unwrap_or_default()

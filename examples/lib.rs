@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 pub mod chains;
+pub mod cluster;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -172,7 +172,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let settings = Settings {
         signers: SIGNERS.to_vec(),
         evm_chain_id: args.chain_id,
-        sol_blockhash: args.sol_blockhash,
+        sol_blockhash: args.sol_blockhash.clone(),
         drive: opts.clone(),
     };
     let start = Instant::now();

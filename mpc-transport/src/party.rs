@@ -116,7 +116,19 @@ pub struct Party {
     keys: Vec<HeldKey>,
     policy: Arc<dyn RequestPolicy>,
     opts: PartyOptions,
+    seen: Mutex<SeenSessions>,
 }
+
+/// Session ids this party has joined (the most recent [`SEEN_SESSIONS`]); a repeated id is
+/// refused, so a coordinator cannot replay a session.
+#[derive(Default)]
+struct SeenSessions {
+    set: std::collections::HashSet<SessionId>,
+    order: std::collections::VecDeque<SessionId>,
+}
+
+/// How many recent session ids a party remembers to refuse their reuse.
+pub const SEEN_SESSIONS: usize = 1 << 20;
 
 impl core::fmt::Debug for Party {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
@@ -152,6 +164,7 @@ impl Party {
             keys,
             policy,
             opts,
+            seen: Mutex::new(SeenSessions::default()),
         }
     }
 
@@ -417,6 +430,18 @@ impl Party {
     {
         let me = self.me();
         let ctx = SessionCtx::new(session, scheme, me, &signers).map_err(bad)?;
+        {
+            let mut seen = lock(&self.seen)?;
+            if !seen.set.insert(session) {
+                return Err(bad("session id already used here"));
+            }
+            seen.order.push_back(session);
+            if seen.order.len() > SEEN_SESSIONS {
+                if let Some(old) = seen.order.pop_front() {
+                    seen.set.remove(&old);
+                }
+            }
+        }
         let mut transport = self.node.open_session(session).map_err(bad)?;
         let span =
             tracing::info_span!("party.session", party = me, scheme = %scheme, session = ?session);

@@ -248,6 +248,18 @@ fn coordinator_signs_with_every_engine() {
         assert!(a.parties.iter().all(|p| p.responded_us.is_some()));
         // Both parties accepted one message per round from the other, two rounds.
         assert_eq!(a.rounds().len(), 4, "{}", out.report);
+        // The same session id again is refused by the party (no replayed sessions).
+        let replay = Request::Sign {
+            session: a.session,
+            key: key_ref(&k.ed[0]),
+            signers: vec![0, 1],
+            requests: vec![SignRequest::ed25519(msg.clone())],
+            round_timeout_ms: 1_000,
+        };
+        match coord.call_party(0, replay).await.unwrap() {
+            Response::Failed(f) => assert!(f.message.contains("already used"), "{f:?}"),
+            other => panic!("{other:?}"),
+        }
 
         let digest = [5u8; 32];
         let out = coord

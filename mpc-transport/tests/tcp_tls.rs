@@ -4,7 +4,7 @@
 //! sessions and replays are rejected while other sessions go on; concurrent sessions
 //! share the connections; a dropped node is dialed again.
 //!
-//! Certificates are made here with rcgen for each run; no private key is checked in.
+//! Certificates are made for each run (`devpki`, rcgen); no private key is checked in.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -17,50 +17,20 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use mpc_core::*;
+use mpc_transport::devpki::DevCa;
 use mpc_transport::*;
-use rcgen::{
-    BasicConstraints, CertificateParams, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
-    KeyUsagePurpose,
-};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio::net::TcpListener;
 
 const DOMAIN: &str = "mpc.test";
 
-struct Ca {
-    cert: CertificateDer<'static>,
-    issuer: Issuer<'static, KeyPair>,
-}
+type Ca = DevCa;
 
 fn new_ca() -> Ca {
-    let key = KeyPair::generate().unwrap();
-    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    params.key_usages = vec![
-        KeyUsagePurpose::KeyCertSign,
-        KeyUsagePurpose::DigitalSignature,
-    ];
-    let cert = params.self_signed(&key).unwrap().der().clone();
-    Ca {
-        cert,
-        issuer: Issuer::new(params, key),
-    }
+    DevCa::new(DOMAIN).unwrap()
 }
 
 fn identity(ca: &Ca, names: Vec<String>) -> TlsIdentity {
-    let key = KeyPair::generate().unwrap();
-    let mut params = CertificateParams::new(names).unwrap();
-    params.extended_key_usages = vec![
-        ExtendedKeyUsagePurpose::ServerAuth,
-        ExtendedKeyUsagePurpose::ClientAuth,
-    ];
-    let cert = params.signed_by(&key, &ca.issuer).unwrap();
-    TlsIdentity {
-        ca: ca.cert.clone(),
-        chain: vec![cert.der().clone()],
-        key: PrivateKeyDer::Pkcs8(key.serialize_der().into()),
-        domain: DOMAIN.into(),
-    }
+    ca.issue(names).unwrap().identity
 }
 
 fn rt() -> tokio::runtime::Runtime {
@@ -245,7 +215,7 @@ fn handshake_as(
     use std::sync::Arc;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut roots = rustls::RootCertStore::empty();
-    roots.add(ca.cert.clone()).unwrap();
+    roots.add(ca.cert_der()).unwrap();
     let builder = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .unwrap()

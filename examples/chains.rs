@@ -377,7 +377,8 @@ fn sol_transfers(
     let payer = chain_sol::address(&key)?;
     let to = sol_recipient();
     let [l0, l1] = SOL_LAMPORTS;
-    let bh = s.sol_blockhash.clone();
+    // Rebuilt from bytes: `Hash` is `Copy` only with some features of the Solana crates.
+    let bh = SolHash::new_from_array(s.sol_blockhash.to_bytes());
     let legacy = Message::new_with_blockhash(
         &[solana_system_interface::instruction::transfer(
             &payer, &to, l0,

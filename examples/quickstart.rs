@@ -172,7 +172,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let settings = Settings {
         signers: SIGNERS.to_vec(),
         evm_chain_id: args.chain_id,
-        sol_blockhash: args.sol_blockhash.clone(),
+        sol_blockhash: chain_sol::solana_hash::Hash::new_from_array(args.sol_blockhash.to_bytes()),
         drive: opts.clone(),
     };
     let start = Instant::now();

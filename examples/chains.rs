@@ -151,7 +151,7 @@ pub trait DemoSigner {
 }
 
 /// The threshold keys' public halves.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 pub struct PublicKeys {
     /// CGGMP21 key (Bitcoin P2WPKH, EVM).
     pub ecdsa: PublicKey,

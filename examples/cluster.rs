@@ -45,6 +45,8 @@ pub struct Deployment {
     pub control: Vec<SocketAddr>,
     /// EVM chain id the parties' policy accepts.
     pub evm_chain_id: u64,
+    /// The group public keys (so the coordinator never reads a share).
+    pub keys: PublicKeys,
 }
 
 /// Creates (or reuses) a deployment in `dir`: keys (made once, CGGMP21 primes cached),
@@ -55,7 +57,13 @@ pub struct Deployment {
 /// I/O, key generation.
 pub fn setup(dir: &Path, n: u16, t: u16, base_port: u16, evm_chain_id: u64) -> Res<Deployment> {
     std::fs::create_dir_all(dir)?;
-    ensure_keys(&KeyDir(dir.to_path_buf()), t, n)?;
+    let (ec, ed, tr) = ensure_keys(&KeyDir(dir.to_path_buf()), t, n)?;
+    let pk = |k: Option<PublicKey>| k.ok_or("no shares");
+    let keys = PublicKeys {
+        ecdsa: pk(ec.first().map(KeyShare::public_key))?,
+        ed25519: pk(ed.first().map(KeyShare::public_key))?,
+        taproot: pk(tr.first().map(KeyShare::public_key))?,
+    };
     let domain = "mpc.local".to_string();
     let ca = DevCa::new(&domain)?;
     let pki = dir.join("pki");
@@ -80,6 +88,7 @@ pub fn setup(dir: &Path, n: u16, t: u16, base_port: u16, evm_chain_id: u64) -> R
         mesh: (0..n).map(|i| addr(base_port + i)).collect(),
         control: (0..n).map(|i| addr(base_port + 100 + i)).collect(),
         evm_chain_id,
+        keys,
     };
     std::fs::write(dir.join("deployment.json"), serde_json::to_vec_pretty(&d)?)?;
     Ok(d)
@@ -149,20 +158,6 @@ pub fn ensure_keys(keys: &KeyDir, t: u16, n: u16) -> Res<(Vec<Cggmp21Share>, EdS
     Ok((ec, ed, tr))
 }
 
-/// The public keys of the deployment.
-///
-/// # Errors
-/// Keys missing.
-pub fn public_keys(dir: &Path, d: &Deployment) -> Res<PublicKeys> {
-    let (ec, ed, tr) = ensure_keys(&KeyDir(dir.to_path_buf()), d.t, d.n)?;
-    let pk = |k: Option<PublicKey>| k.ok_or("no shares");
-    Ok(PublicKeys {
-        ecdsa: pk(ec.first().map(KeyShare::public_key))?,
-        ed25519: pk(ed.first().map(KeyShare::public_key))?,
-        taproot: pk(tr.first().map(KeyShare::public_key))?,
-    })
-}
-
 /// The party's policy: a request must carry an unsigned Bitcoin (regtest), EVM (the
 /// deployment's chain id) or Solana payload, and the party signs only what it derives from
 /// that payload itself. Raw digests are refused unless `allow_raw`.
@@ -229,17 +224,17 @@ pub struct PartySettings {
 /// Setup errors (files, sockets); the serving loop itself does not return.
 pub fn run_party(dir: &Path, i: u16, s: &PartySettings) -> Res<()> {
     let d = load(dir)?;
-    let (ec, ed, tr) = ensure_keys(&KeyDir(dir.to_path_buf()), d.t, d.n)?;
+    let keys = KeyDir(dir.to_path_buf());
     let at = |v: &[SocketAddr]| v.get(usize::from(i)).copied().ok_or("index out of range");
     let (mesh_addr, control_addr) = (at(&d.mesh)?, at(&d.control)?);
     let pool = PresignaturePool::open(dir.join("pools").join(format!("party-{i}")))?;
     let held = vec![
         HeldKey::Cggmp21 {
-            share: pick(ec, i)?,
+            share: keys.load_one(SchemeId::Cggmp21Secp256k1, d.t, d.n, i)?,
             pool: Some(Arc::new(Mutex::new(pool))),
         },
-        HeldKey::FrostEd25519(pick(ed, i)?),
-        HeldKey::FrostTaproot(pick(tr, i)?),
+        HeldKey::FrostEd25519(keys.load_one(SchemeId::FrostEd25519, d.t, d.n, i)?),
+        HeldKey::FrostTaproot(keys.load_one(SchemeId::FrostSecp256k1Tr, d.t, d.n, i)?),
     ];
     let id = identity(dir, &d, &format!("party-{i}"))?;
     let policy = Arc::new(ChainPolicy {
@@ -279,13 +274,6 @@ pub fn run_party(dir: &Path, i: u16, s: &PartySettings) -> Res<()> {
         party.serve(control, &id).await?;
         Ok(())
     })
-}
-
-fn pick<D>(shares: Vec<KeyShare<D>>, i: u16) -> Res<KeyShare<D>> {
-    shares
-        .into_iter()
-        .find(|s| s.index() == i)
-        .ok_or_else(|| format!("no share for party {i}").into())
 }
 
 /// Party processes started from this executable (it must handle `--party-process I`);

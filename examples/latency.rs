@@ -115,7 +115,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         a.n, a.t, a.n, a.delay_ms
     );
     let signers: Vec<PartyIndex> = (0..a.t).collect();
-    let opts = DriveOptions::default();
     let mut series: Vec<Series> = Vec::new();
     for scheme in &a.schemes {
         let runs = if scheme.starts_with("cggmp21") {
@@ -124,61 +123,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             a.runs
         };
         let (transport, in_process) = match scheme.as_str() {
-            "frost-ed25519" => {
-                let key = key_ref(&ed);
-                (
-                    measure(runs, |k| {
-                        rt.block_on(coord.sign(&key, a.t, &[SignRequest::ed25519(msg(k))]))
-                            .map(drop)
-                            .map_err(|e| e.to_string())
-                    }),
-                    measure(runs, |k| {
-                        sign_all::<FrostEd25519>(
-                            &ed,
-                            &signers,
-                            &SignRequest::ed25519(msg(k)),
-                            &opts,
-                        )
-                        .map(drop)
-                        .map_err(|e| e.to_string())
-                    }),
-                )
-            }
-            "frost-taproot" => {
-                let key = key_ref(&tr);
-                (
-                    measure(runs, |k| {
-                        rt.block_on(coord.sign(&key, a.t, &[SignRequest::bip340(digest(k), None)]))
-                            .map(drop)
-                            .map_err(|e| e.to_string())
-                    }),
-                    measure(runs, |k| {
-                        sign_all::<FrostTaproot>(
-                            &tr,
-                            &signers,
-                            &SignRequest::bip340(digest(k), None),
-                            &opts,
-                        )
-                        .map(drop)
-                        .map_err(|e| e.to_string())
-                    }),
-                )
-            }
-            "cggmp21-full" => {
-                let key = key_ref(&ec);
-                (
-                    measure(runs, |k| {
-                        rt.block_on(coord.sign(&key, a.t, &[SignRequest::ecdsa(digest(k))]))
-                            .map(drop)
-                            .map_err(|e| e.to_string())
-                    }),
-                    measure(runs, |k| {
-                        sign_all::<Cggmp21>(&ec, &signers, &SignRequest::ecdsa(digest(k)), &opts)
-                            .map(drop)
-                            .map_err(|e| e.to_string())
-                    }),
-                )
-            }
+            "frost-ed25519" => interactive::<FrostEd25519>(&a, &rt, &coord, &ed, runs, |k| {
+                SignRequest::ed25519(msg(k))
+            }),
+            "frost-taproot" => interactive::<FrostTaproot>(&a, &rt, &coord, &tr, runs, |k| {
+                SignRequest::bip340(digest(k), None)
+            }),
+            "cggmp21-full" => interactive::<Cggmp21>(&a, &rt, &coord, &ec, runs, |k| {
+                SignRequest::ecdsa(digest(k))
+            }),
             _ => online(&a, &rt, &coord, &ec, &signers, runs)?,
         };
         for (mode, lat) in [("transport", transport), ("in-process", in_process)] {
@@ -221,6 +174,40 @@ impl Series {
     }
 }
 
+type Latencies = Vec<Result<Duration, String>>;
+
+/// An interactive signing protocol, through the coordinator and in process.
+fn interactive<S>(
+    a: &Args,
+    rt: &tokio::runtime::Runtime,
+    coord: &Coordinator,
+    shares: &[KeyShare<S::Data>],
+    runs: usize,
+    request: impl Fn(usize) -> SignRequest,
+) -> (Latencies, Latencies)
+where
+    S: ThresholdScheme + 'static,
+    KeyShare<S::Data>: Send,
+{
+    let signers: Vec<PartyIndex> = (0..a.t).collect();
+    let opts = DriveOptions::default();
+    let key = match key_ref(shares) {
+        Ok(k) => k,
+        Err(e) => return (vec![Err(e.clone())], vec![Err(e)]),
+    };
+    let transport = measure(runs, |k| {
+        rt.block_on(coord.sign(&key, a.t, &[request(k)]))
+            .map(drop)
+            .map_err(|e| e.to_string())
+    });
+    let in_process = measure(runs, |k| {
+        sign_all::<S>(shares, &signers, &request(k), &opts)
+            .map(drop)
+            .map_err(|e| e.to_string())
+    });
+    (transport, in_process)
+}
+
 /// CGGMP21 online: presignatures are made in chunks before the timed online steps, so
 /// presigning never competes with the measured requests for the CPU.
 #[allow(clippy::type_complexity)]
@@ -235,7 +222,7 @@ fn online(
     (Vec<Result<Duration, String>>, Vec<Result<Duration, String>>),
     Box<dyn std::error::Error>,
 > {
-    let key = key_ref(ec);
+    let key = key_ref(ec)?;
     let pk = key.public_key;
     let opts = DriveOptions::default();
     let (mut tr, mut ip) = (Vec::new(), Vec::new());
@@ -281,12 +268,12 @@ fn online(
     Ok((tr, ip))
 }
 
-fn key_ref<D>(shares: &[KeyShare<D>]) -> KeyRef {
-    let s = shares.first();
-    KeyRef {
-        scheme: s.map_or(SchemeId::FrostEd25519, KeyShare::scheme),
-        public_key: s.map_or(PublicKey::Ed25519([0; 32]), KeyShare::public_key),
-    }
+fn key_ref<D>(shares: &[KeyShare<D>]) -> Result<KeyRef, String> {
+    let s = shares.first().ok_or("no key shares")?;
+    Ok(KeyRef {
+        scheme: s.scheme(),
+        public_key: s.public_key(),
+    })
 }
 
 fn msg(k: usize) -> Vec<u8> {

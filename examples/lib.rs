@@ -49,6 +49,29 @@ impl KeyDir {
         Ok(Some(shares))
     }
 
+    /// Loads party `i`'s share of a `t`-of-`n` key (a party process reads only its own).
+    ///
+    /// # Errors
+    /// The file is missing or does not read as a share.
+    pub fn load_one<D: EngineData>(
+        &self,
+        scheme: SchemeId,
+        t: u16,
+        n: u16,
+        i: u16,
+    ) -> Result<KeyShare<D>, Box<dyn std::error::Error>> {
+        let p = self.share_path(scheme, t, n, i);
+        let bytes = zeroize::Zeroizing::new(
+            std::fs::read(&p).map_err(|e| format!("{}: {e}", p.display()))?,
+        );
+        let share =
+            KeyShare::from_json(&bytes, scheme).map_err(|e| format!("{}: {e}", p.display()))?;
+        if share.index() != i {
+            return Err(format!("{}: share of party {}", p.display(), share.index()).into());
+        }
+        Ok(share)
+    }
+
     /// Saves shares.
     ///
     /// # Errors

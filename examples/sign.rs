@@ -62,7 +62,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         CoordinatorOptions::default(),
         Duration::from_secs(30),
     ))?;
-    let keys = cluster::public_keys(&dir, &d)?;
+    let keys = d.keys;
     eprintln!(
         "coordinator connected to parties {:?}",
         coordinator.reachable()

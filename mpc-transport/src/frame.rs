@@ -1,7 +1,32 @@
 //! Length-delimited frames (`u32` big-endian length, then the bytes), capped before
 //! allocation. Used by the party mesh and the control channel.
 
+use std::time::Duration;
+
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+/// A frame queued for writing, with the time it was queued (for the simulated delay).
+pub(crate) type Queued = (Instant, Vec<u8>);
+
+/// Writes queued frames until the queue closes or a write fails. With a non-zero `delay`,
+/// each frame leaves `delay` after it was queued (order kept, bursts not delayed
+/// cumulatively): the simulated one-way delay of the latency report.
+pub(crate) async fn write_queued<W: AsyncWrite + Unpin>(
+    w: &mut W,
+    rx: &mut mpsc::Receiver<Queued>,
+    delay: Duration,
+) {
+    while let Some((queued, frame)) = rx.recv().await {
+        if !delay.is_zero() {
+            tokio::time::sleep_until(queued + delay).await;
+        }
+        if write_frame(w, &frame).await.is_err() {
+            break;
+        }
+    }
+}
 
 pub(crate) async fn write_frame<W: AsyncWrite + Unpin>(
     w: &mut W,

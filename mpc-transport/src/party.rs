@@ -227,6 +227,20 @@ impl Party {
             .ok_or_else(|| bad(format!("no share of key {:?}", key.public_key)))
     }
 
+    /// A CGGMP21 key with its presignature pool.
+    fn pooled(
+        &self,
+        key: &KeyRef,
+    ) -> Result<(&Cggmp21Share, &Arc<Mutex<PresignaturePool>>), Failure> {
+        match self.key(key)? {
+            HeldKey::Cggmp21 {
+                share,
+                pool: Some(pool),
+            } => Ok((share, pool)),
+            _ => Err(bad("this key has no presignature pool here")),
+        }
+    }
+
     /// Runs the policy on every request, off the async workers (a policy may decode and
     /// check whole transactions, or wait for an approval).
     async fn approve_all(
@@ -328,13 +342,7 @@ impl Party {
         path: Option<Vec<u32>>,
         round_timeout_ms: u64,
     ) -> Result<Response, Failure> {
-        let HeldKey::Cggmp21 {
-            share,
-            pool: Some(pool),
-        } = self.key(key)?
-        else {
-            return Err(bad("this key has no presignature pool here"));
-        };
+        let (share, pool) = self.pooled(key)?;
         let opts = self.drive_options(round_timeout_ms);
         let share = share.clone();
         let (presig, report) = self
@@ -362,13 +370,7 @@ impl Party {
         id: [u8; 32],
         request: &SignRequest,
     ) -> Result<Response, Failure> {
-        let HeldKey::Cggmp21 {
-            share,
-            pool: Some(pool),
-        } = self.key(key)?
-        else {
-            return Err(bad("this key has no presignature pool here"));
-        };
+        let (share, pool) = self.pooled(key)?;
         let approved = self
             .approve_all(key, std::slice::from_ref(request))
             .await?

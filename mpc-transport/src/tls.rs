@@ -168,3 +168,34 @@ impl TlsIdentity {
         })
     }
 }
+
+/// Accepts a TLS connection within `timeout` (client certificate required by the config).
+///
+/// # Errors
+/// [`TransportError::Io`] or [`TransportError::Tls`].
+pub(crate) async fn accept_tls(
+    acceptor: &tokio_rustls::TlsAcceptor,
+    tcp: tokio::net::TcpStream,
+    timeout: std::time::Duration,
+) -> Result<tokio_rustls::server::TlsStream<tokio::net::TcpStream>, TransportError> {
+    tcp.set_nodelay(true)
+        .map_err(|e| TransportError::Io(e.to_string()))?;
+    tokio::time::timeout(timeout, acceptor.accept(tcp))
+        .await
+        .map_err(|_| TransportError::Tls("handshake timed out".into()))?
+        .map_err(tls_err)
+}
+
+/// The verified end-entity certificate the client presented.
+///
+/// # Errors
+/// [`TransportError::Tls`] if there is none.
+pub(crate) fn peer_cert<S>(
+    tls: &tokio_rustls::server::TlsStream<S>,
+) -> Result<&CertificateDer<'static>, TransportError> {
+    tls.get_ref()
+        .1
+        .peer_certificates()
+        .and_then(<[_]>::first)
+        .ok_or_else(|| TransportError::Tls("peer presented no certificate".into()))
+}

@@ -20,6 +20,9 @@ use std::time::{Duration, Instant};
 use mpc_core::*;
 use mpc_transport::control::{FailureKind, Request, Response};
 use mpc_transport::devpki::DevCa;
+
+mod common;
+use common::{check_ecdsa, check_ed25519, rt, test_primes};
 use mpc_transport::*;
 
 const DOMAIN: &str = "mpc.test";
@@ -33,11 +36,7 @@ struct Keys {
 fn keys() -> &'static Keys {
     static K: OnceLock<Keys> = OnceLock::new();
     K.get_or_init(|| {
-        let file = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../test-vectors/test-only-paillier-primes.json"
-        );
-        let primes = PaillierPrimes::list_from_json(&std::fs::read(file).unwrap()).unwrap();
+        let primes = test_primes();
         Keys {
             ed: mpc_core::local::keygen::<FrostEd25519>(2, vec![(); 3]).unwrap(),
             tr: mpc_core::local::keygen::<FrostTaproot>(2, vec![(); 3]).unwrap(),
@@ -190,14 +189,6 @@ async fn bind_retry(addr: SocketAddr) -> tokio::net::TcpListener {
     panic!("cannot bind {addr}");
 }
 
-fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
 fn opts(round_ms: u64, attempts: usize) -> CoordinatorOptions {
     CoordinatorOptions {
         round_timeout: Duration::from_millis(round_ms),
@@ -205,29 +196,6 @@ fn opts(round_ms: u64, attempts: usize) -> CoordinatorOptions {
         max_attempts: attempts,
         ..CoordinatorOptions::default()
     }
-}
-
-fn check_ecdsa(pk: &PublicKey, prehash: [u8; 32], sig: &Signature) {
-    let Signature::Ecdsa(e) = sig else {
-        panic!("not ECDSA")
-    };
-    secp256k1::Secp256k1::verification_only()
-        .verify_ecdsa(
-            &secp256k1::Message::from_digest(prehash),
-            &secp256k1::ecdsa::Signature::from_compact(&e.to_bytes()).unwrap(),
-            &secp256k1::PublicKey::from_slice(pk.as_bytes()).unwrap(),
-        )
-        .unwrap();
-}
-
-fn check_ed25519(pk: &PublicKey, msg: &[u8], sig: &Signature) {
-    let (PublicKey::Ed25519(pk), Signature::Ed25519 { bytes }) = (pk, sig) else {
-        panic!("not Ed25519")
-    };
-    ed25519_dalek::VerifyingKey::from_bytes(pk)
-        .unwrap()
-        .verify_strict(msg, &ed25519_dalek::Signature::from_bytes(bytes))
-        .unwrap();
 }
 
 #[test]

@@ -13,6 +13,9 @@ use std::time::Duration;
 use mpc_core::*;
 use mpc_transport::*;
 
+mod common;
+use common::test_primes;
+
 fn sid() -> SessionId {
     SessionId::random(&mut rand_core::OsRng)
 }
@@ -70,14 +73,6 @@ where
         })
         .collect();
     run_parties(n, jobs, InMemoryNetwork::default(), &opts())
-}
-
-fn test_primes() -> Vec<PaillierPrimes> {
-    let file = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../test-vectors/test-only-paillier-primes.json"
-    );
-    PaillierPrimes::list_from_json(&std::fs::read(file).unwrap()).unwrap()
 }
 
 #[test]

@@ -18,6 +18,9 @@ use std::time::Duration;
 
 use mpc_core::*;
 use mpc_transport::devpki::DevCa;
+
+mod common;
+use common::{check_ed25519, rt, test_primes};
 use mpc_transport::*;
 use tokio::net::TcpListener;
 
@@ -31,14 +34,6 @@ fn new_ca() -> Ca {
 
 fn identity(ca: &Ca, names: Vec<String>) -> TlsIdentity {
     ca.issue(names).unwrap().identity
-}
-
-fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
 }
 
 /// Binds `n` listeners and starts a node on each (party i gets `ids[i]`).
@@ -116,24 +111,6 @@ where
             .collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     })
-}
-
-fn test_primes() -> Vec<PaillierPrimes> {
-    let file = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../test-vectors/test-only-paillier-primes.json"
-    );
-    PaillierPrimes::list_from_json(&std::fs::read(file).unwrap()).unwrap()
-}
-
-fn check_ed25519(pk: &PublicKey, msg: &[u8], sig: &Signature) {
-    let (PublicKey::Ed25519(pk), Signature::Ed25519 { bytes }) = (pk, sig) else {
-        panic!("not Ed25519")
-    };
-    ed25519_dalek::VerifyingKey::from_bytes(pk)
-        .unwrap()
-        .verify_strict(msg, &ed25519_dalek::Signature::from_bytes(bytes))
-        .unwrap();
 }
 
 #[test]

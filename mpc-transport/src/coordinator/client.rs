@@ -15,7 +15,7 @@ use tokio_rustls::TlsConnector;
 
 use super::CoordinatorOptions;
 use crate::control::{Framed, Request, Response};
-use crate::frame::{read_frame, write_frame};
+use crate::frame::{read_frame, write_frame, write_queued, Queued};
 use crate::tls::{server_name, TlsConfigs};
 
 /// Why a call got no response.
@@ -43,7 +43,7 @@ type Pending = Arc<Mutex<HashMap<u64, oneshot::Sender<Response>>>>;
 
 #[derive(Clone)]
 struct Conn {
-    tx: mpsc::Sender<(tokio::time::Instant, Vec<u8>)>,
+    tx: mpsc::Sender<Queued>,
     pending: Pending,
 }
 
@@ -208,24 +208,14 @@ async fn run(
     stream: tokio_rustls::client::TlsStream<TcpStream>,
     opts: &CoordinatorOptions,
 ) {
-    let (tx, mut rx) = mpsc::channel::<(tokio::time::Instant, Vec<u8>)>(1024);
+    let (tx, mut rx) = mpsc::channel::<Queued>(1024);
     let pending: Pending = Arc::default();
     *guard(&shared.conn) = Some(Conn {
         tx,
         pending: pending.clone(),
     });
     let (mut rd, mut wr) = tokio::io::split(stream);
-    let delay = opts.delay;
-    let writer = async {
-        while let Some((queued, frame)) = rx.recv().await {
-            if !delay.is_zero() {
-                tokio::time::sleep_until(queued + delay).await;
-            }
-            if write_frame(&mut wr, &frame).await.is_err() {
-                break;
-            }
-        }
-    };
+    let writer = write_queued(&mut wr, &mut rx, opts.delay);
     let max = opts.max_frame;
     let reader = async {
         loop {

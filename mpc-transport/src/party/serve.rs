@@ -10,8 +10,8 @@ use tokio_rustls::TlsAcceptor;
 use super::{bad, Party};
 use crate::control::{Framed, Request, Response};
 use crate::error::TransportError;
-use crate::frame::{read_frame, write_frame};
-use crate::tls::{check_coordinator, TlsIdentity};
+use crate::frame::{read_frame, write_queued, Queued};
+use crate::tls::{accept_tls, check_coordinator, peer_cert, TlsIdentity};
 
 pub(super) async fn serve(
     party: Arc<Party>,
@@ -45,19 +45,8 @@ async fn accept(
     tcp: TcpStream,
     domain: &str,
 ) -> Result<(), TransportError> {
-    tcp.set_nodelay(true)
-        .map_err(|e| TransportError::Io(e.to_string()))?;
-    let tls = tokio::time::timeout(party.opts.handshake_timeout, acceptor.accept(tcp))
-        .await
-        .map_err(|_| TransportError::Tls("handshake timed out".into()))?
-        .map_err(|e| TransportError::Tls(e.to_string()))?;
-    let cert = tls
-        .get_ref()
-        .1
-        .peer_certificates()
-        .and_then(<[_]>::first)
-        .ok_or_else(|| TransportError::Tls("peer presented no certificate".into()))?;
-    check_coordinator(cert, domain)?;
+    let tls = accept_tls(&acceptor, tcp, party.opts.handshake_timeout).await?;
+    check_coordinator(peer_cert(&tls)?, domain)?;
     connection(party, tls).await;
     Ok(())
 }
@@ -68,18 +57,9 @@ where
     S: AsyncRead + AsyncWrite + Send + 'static,
 {
     let (mut rd, mut wr) = tokio::io::split(stream);
-    let (tx, mut rx) = mpsc::channel::<(tokio::time::Instant, Vec<u8>)>(1024);
+    let (tx, mut rx) = mpsc::channel::<Queued>(1024);
     let delay = party.opts.delay;
-    let writer = async move {
-        while let Some((queued, frame)) = rx.recv().await {
-            if !delay.is_zero() {
-                tokio::time::sleep_until(queued + delay).await;
-            }
-            if write_frame(&mut wr, &frame).await.is_err() {
-                break;
-            }
-        }
-    };
+    let writer = async move { write_queued(&mut wr, &mut rx, delay).await };
     let max = party.opts.max_frame;
     let reader = async move {
         loop {

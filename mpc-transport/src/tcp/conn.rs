@@ -10,8 +10,8 @@ use tokio_rustls::{TlsAcceptor, TlsConnector};
 
 use super::Inner;
 use crate::error::TransportError;
-use crate::frame::{read_frame, write_frame};
-use crate::tls::{identify, server_name};
+use crate::frame::{read_frame, write_queued};
+use crate::tls::{accept_tls, identify, peer_cert, server_name};
 
 fn io(e: impl core::fmt::Display) -> TransportError {
     TransportError::Io(e.to_string())
@@ -39,18 +39,8 @@ async fn accept_one(
     acceptor: TlsAcceptor,
     tcp: TcpStream,
 ) -> Result<(), TransportError> {
-    tcp.set_nodelay(true).map_err(io)?;
-    let tls = tokio::time::timeout(inner.opts.handshake_timeout, acceptor.accept(tcp))
-        .await
-        .map_err(|_| TransportError::Tls("handshake timed out".into()))?
-        .map_err(|e| TransportError::Tls(e.to_string()))?;
-    let cert = tls
-        .get_ref()
-        .1
-        .peer_certificates()
-        .and_then(<[_]>::first)
-        .ok_or_else(|| TransportError::Tls("peer presented no certificate".into()))?;
-    let peer = identify(cert, &inner.tls.domain, inner.n)?;
+    let tls = accept_tls(&acceptor, tcp, inner.opts.handshake_timeout).await?;
+    let peer = identify(peer_cert(&tls)?, &inner.tls.domain, inner.n)?;
     if peer >= inner.me {
         // Only lower-indexed parties dial us; anything else is misconfigured or hostile.
         return Err(TransportError::Tls(format!(
@@ -124,17 +114,9 @@ where
         return;
     };
     let (mut rd, mut wr) = tokio::io::split(stream);
-    let delay = inner.opts.delay;
     let writer = async {
         let mut rx = queue.lock().await;
-        while let Some((queued, frame)) = rx.recv().await {
-            if !delay.is_zero() {
-                tokio::time::sleep_until(queued + delay).await;
-            }
-            if write_frame(&mut wr, &frame).await.is_err() {
-                break;
-            }
-        }
+        write_queued(&mut wr, &mut rx, inner.opts.delay).await;
     };
     let max = inner.opts.max_frame;
     let reader = async {

@@ -31,6 +31,7 @@ use tokio::task::AbortHandle;
 
 use crate::envelope::{Envelope, DEFAULT_MAX_FRAME};
 use crate::error::TransportError;
+use crate::frame::Queued;
 use crate::tls::{TlsConfigs, TlsIdentity};
 use crate::transport::Transport;
 
@@ -89,9 +90,6 @@ impl core::fmt::Debug for TcpNode {
             .finish()
     }
 }
-
-/// A frame queued for a peer, with the time it was queued (for the simulated delay).
-type Queued = (tokio::time::Instant, Vec<u8>);
 
 struct PeerQueue {
     tx: mpsc::Sender<Queued>,

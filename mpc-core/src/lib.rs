@@ -5,7 +5,9 @@
 //!
 //! - **Engines**: [`Cggmp21`] (threshold ECDSA over secp256k1, with presignatures and BIP-32
 //!   non-hardened derivation), [`FrostEd25519`] and [`FrostTaproot`] (FROST with BIP-340 and
-//!   the Taproot tweak). New ECDSA keys should use CGGMP21.
+//!   the Taproot tweak). New ECDSA keys should use CGGMP21. [`Gg20`] signs with keys that
+//!   already exist in GG18/GG20 deployments (see [`import`] for tss-lib), hardened against
+//!   the published attacks.
 //! - **Sans-IO**: every protocol run is a [`Protocol`] state machine: feed it messages, take
 //!   its messages, read its output. No threads, clock, sockets or async runtime, so a party
 //!   can run inside an enclave. `mpc-transport` drives runs over real transports;
@@ -50,6 +52,7 @@ pub mod engines;
 pub mod error;
 pub mod hexser;
 pub mod ids;
+pub mod import;
 pub mod local;
 pub mod presign_pool;
 pub mod presign_store;
@@ -62,6 +65,7 @@ pub mod verify;
 
 pub use engines::cggmp21::{Cggmp21, Cggmp21KeygenConfig, Cggmp21Share};
 pub use engines::frost::{Frost, FrostEd25519, FrostTaproot};
+pub use engines::gg20::{Gg20, Gg20KeygenConfig, Gg20Partial, Gg20Presignature, Gg20Share};
 pub use engines::primes::PaillierPrimes;
 pub use error::{Error, Result};
 pub use ids::{check_threshold, CurveId, PartyIndex, SchemeId, SessionCtx, SessionId};

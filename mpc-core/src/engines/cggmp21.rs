@@ -124,6 +124,13 @@ fn complete(
     KeyShare::new(h, Cggmp21Data::Complete { share })
 }
 
+/// An incomplete share (no auxiliary info yet) from an existing core share (imports).
+pub(crate) fn incomplete_share(
+    core: cggmp21::IncompleteKeyShare<Secp256k1>,
+) -> Result<Cggmp21Share> {
+    KeyShare::new(header(&core)?, Cggmp21Data::Incomplete { core })
+}
+
 impl Cggmp21 {
     /// The BIP-32 chain code of the key (all CGGMP21 keys made here have one).
     pub fn chain_code(share: &Cggmp21Share) -> Option<[u8; 32]> {

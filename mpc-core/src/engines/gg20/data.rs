@@ -1,0 +1,172 @@
+//! GG20 key-share data: the secret share, the party's Paillier and ring-Pedersen secrets,
+//! every party's public parameters, and which parties' moduli proofs this party verified.
+
+use cggmp21::generic_ec::{NonZero, Point, Scalar, SecretScalar};
+use cggmp21::paillier_zk::rug::{integer::Order, Integer};
+use cggmp21::supported_curves::Secp256k1;
+use serde::{Deserialize, Serialize};
+
+use crate::error::Result;
+use crate::ids::PartyIndex;
+use crate::share::{invalid, EngineData, ShareHeader};
+
+/// A big integer, serialized as a hex string (a leading `-` for negatives).
+#[derive(Clone, PartialEq, Eq)]
+pub struct BigHex(pub Integer);
+
+impl Serialize for BigHex {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> core::result::Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0.to_string_radix(16))
+    }
+}
+
+impl<'de> Deserialize<'de> for BigHex {
+    fn deserialize<De: serde::Deserializer<'de>>(d: De) -> core::result::Result<Self, De::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        // 8192-bit values are the largest the engine handles (ciphertexts mod N² of a
+        // 4096-bit N); anything longer is refused before parsing.
+        if s.len() > 2 + 8192 / 4 {
+            return Err(serde::de::Error::custom("integer too long"));
+        }
+        let digits = s.strip_prefix('-').unwrap_or(&s);
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(serde::de::Error::custom("not a hex integer"));
+        }
+        Integer::from_str_radix(&s, 16)
+            .map(BigHex)
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+impl core::fmt::Debug for BigHex {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "BigHex({} bits)", self.0.significant_bits())
+    }
+}
+
+/// One party's public Paillier and ring-Pedersen parameters.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartyParams {
+    /// Paillier modulus N.
+    pub n: BigHex,
+    /// Ring-Pedersen modulus Ñ.
+    pub ntilde: BigHex,
+    /// h1.
+    pub h1: BigHex,
+    /// h2 = h1^α mod Ñ.
+    pub h2: BigHex,
+}
+
+/// This party's Paillier and ring-Pedersen secrets.
+#[derive(Clone, Serialize, Deserialize)]
+pub(crate) struct OwnSecrets {
+    /// Paillier primes.
+    pub p: BigHex,
+    pub q: BigHex,
+    /// Primes of Ñ.
+    pub tp: BigHex,
+    pub tq: BigHex,
+    /// h2 = h1^alpha, h1 = h2^beta (mod Ñ).
+    pub alpha: BigHex,
+    pub beta: BigHex,
+}
+
+/// GG20 engine data.
+#[derive(Serialize, Deserialize)]
+pub struct Gg20Data {
+    /// Shamir x-coordinate of each party (tss-lib's `ShareID`s; `1..=n` for keys made here).
+    pub(crate) share_ids: Vec<Scalar<Secp256k1>>,
+    /// Public share of each party.
+    pub(crate) public_shares: Vec<NonZero<Point<Secp256k1>>>,
+    /// This party's secret share.
+    pub(crate) x: NonZero<SecretScalar<Secp256k1>>,
+    pub(crate) own: OwnSecrets,
+    /// Every party's public parameters.
+    pub(crate) params: Vec<PartyParams>,
+    /// Parties whose Π-mod / Π-fac / Π-prm proofs this party has verified (itself included
+    /// once its own proofs were made). Signing needs every signer in this list.
+    pub(crate) verified: Vec<PartyIndex>,
+    /// Group key.
+    pub(crate) public_key: NonZero<Point<Secp256k1>>,
+}
+
+impl Gg20Data {
+    /// The parties whose moduli proofs this share has verified.
+    pub fn verified(&self) -> &[PartyIndex] {
+        &self.verified
+    }
+
+    pub(crate) fn params_of(&self, p: PartyIndex) -> Result<&PartyParams> {
+        self.params
+            .get(usize::from(p))
+            .ok_or(crate::Error::PartyOutOfRange {
+                index: p,
+                n: u16::try_from(self.params.len()).unwrap_or(u16::MAX),
+            })
+    }
+}
+
+/// Lagrange coefficient of `me` for interpolation at 0 over `xs` (which contains `me`).
+pub(crate) fn lagrange(xs: &[Scalar<Secp256k1>], me: usize) -> Option<Scalar<Secp256k1>> {
+    let xi = xs.get(me)?;
+    let mut num = Scalar::<Secp256k1>::one();
+    let mut den = Scalar::<Secp256k1>::one();
+    for (j, xj) in xs.iter().enumerate() {
+        if j != me {
+            num *= xj;
+            den *= *xj - xi;
+        }
+    }
+    Some(num * den.invert()?)
+}
+
+pub(crate) fn scalar_to_int(s: &Scalar<Secp256k1>) -> Integer {
+    Integer::from_digits(s.to_be_bytes().as_bytes(), Order::Msf)
+}
+
+impl EngineData for Gg20Data {
+    fn check(&self, h: &ShareHeader) -> Result<()> {
+        let n = usize::from(h.n);
+        if self.share_ids.len() != n || self.public_shares.len() != n || self.params.len() != n {
+            return Err(invalid(format!(
+                "engine data lists {} ids, {} public shares, {} parameter sets for {n} parties",
+                self.share_ids.len(),
+                self.public_shares.len(),
+                self.params.len()
+            )));
+        }
+        let own = self
+            .public_shares
+            .get(usize::from(h.index))
+            .ok_or_else(|| invalid("own public share missing".into()))?;
+        if Point::generator() * &self.x != **own {
+            return Err(invalid(
+                "secret share does not match the own public share".into(),
+            ));
+        }
+        for (j, p) in self.params.iter().enumerate() {
+            super::zk::check_modulus("N", &p.n.0)
+                .and_then(|()| super::zk::check_ring_pedersen(&p.ntilde.0, &p.h1.0, &p.h2.0))
+                .map_err(|e| invalid(format!("party {j}: {e}")))?;
+        }
+        let key = crate::PublicKey::secp256k1(self.public_key.to_bytes(true).as_bytes())?;
+        if key != h.public_key {
+            return Err(invalid(
+                "engine public key differs from the header's".into(),
+            ));
+        }
+        super::import_check::core_share(
+            h.index,
+            h.t,
+            self.x.clone(),
+            &self.share_ids,
+            &self.public_shares,
+            self.public_key,
+        )
+        .map_err(invalid)?;
+        if self.verified.iter().any(|&p| usize::from(p) >= n) {
+            return Err(invalid("verified list names a party out of range".into()));
+        }
+        Ok(())
+    }
+}

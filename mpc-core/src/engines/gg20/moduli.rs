@@ -1,0 +1,217 @@
+//! Proofs about a party's moduli: Π-mod (N and Ñ are Paillier–Blum), Π-fac (neither has a
+//! small factor: BitForge, CVE-2023-33241) and Π-prm in both directions (h2 = h1^α and
+//! h1 = h2^β mod Ñ). Made once per key (at key generation, or when an imported key is
+//! first certified) and checked by every party that will sign with the prover.
+
+use cggmp21::paillier_zk::rug::Integer;
+use cggmp21::paillier_zk::{no_small_factor as fac, paillier_blum_modulus as pmod};
+use rand_core::OsRng;
+use serde::{Deserialize, Serialize};
+
+use super::data::{OwnSecrets, PartyParams};
+use super::zk::{self, Fs, D, M};
+
+/// A prover's public moduli proofs (the same for every verifier).
+#[derive(Clone, Serialize, Deserialize)]
+pub(crate) struct ModuliPublic {
+    pub params: PartyParams,
+    mod_n: (pmod::Commitment, pmod::Proof<M>),
+    mod_nt: (pmod::Commitment, pmod::Proof<M>),
+    prm: zk::PrmProof,
+    prm_back: zk::PrmProof,
+}
+
+/// A prover's Π-fac proofs for one verifier (made against the verifier's Ñ, h1, h2).
+#[derive(Serialize, Deserialize)]
+pub(crate) struct ModuliFac {
+    fac_n: fac::non_interactive::Proof,
+    fac_nt: fac::non_interactive::Proof,
+}
+
+pub(crate) fn prove_public(
+    fs: &Fs<'_>,
+    own: &OwnSecrets,
+    params: &PartyParams,
+) -> Result<ModuliPublic, String> {
+    let fail = |what: &str| format!("could not prove {what}");
+    let fs = Fs {
+        verifier: None,
+        ..*fs
+    };
+    let mod_n = pmod::non_interactive::prove::<M, D>(
+        &Fs {
+            purpose: "mod-n",
+            ..fs
+        }
+        .state(),
+        &pmod::Data {
+            n: params.n.0.clone(),
+        },
+        &pmod::PrivateData {
+            p: own.p.0.clone(),
+            q: own.q.0.clone(),
+        },
+        &mut OsRng,
+    )
+    .map_err(|_| fail("Π-mod(N)"))?;
+    let mod_nt = pmod::non_interactive::prove::<M, D>(
+        &Fs {
+            purpose: "mod-ntilde",
+            ..fs
+        }
+        .state(),
+        &pmod::Data {
+            n: params.ntilde.0.clone(),
+        },
+        &pmod::PrivateData {
+            p: own.tp.0.clone(),
+            q: own.tq.0.clone(),
+        },
+        &mut OsRng,
+    )
+    .map_err(|_| fail("Π-mod(Ñ)"))?;
+    let phi = Integer::from(&own.tp.0 - 1u8) * Integer::from(&own.tq.0 - 1u8);
+    let nt = &params.ntilde.0;
+    let prm = zk::prm_prove(
+        &Fs {
+            purpose: "prm",
+            ..fs
+        },
+        nt,
+        &phi,
+        &params.h1.0,
+        &params.h2.0,
+        &own.alpha.0,
+        &mut OsRng,
+    )
+    .ok_or_else(|| fail("Π-prm"))?;
+    let prm_back = zk::prm_prove(
+        &Fs {
+            purpose: "prm-back",
+            ..fs
+        },
+        nt,
+        &phi,
+        &params.h2.0,
+        &params.h1.0,
+        &own.beta.0,
+        &mut OsRng,
+    )
+    .ok_or_else(|| fail("Π-prm"))?;
+    Ok(ModuliPublic {
+        params: params.clone(),
+        mod_n,
+        mod_nt,
+        prm,
+        prm_back,
+    })
+}
+
+/// Π-fac for one verifier (`fs.verifier` names it; `verifier` is its parameters).
+pub(crate) fn prove_fac(
+    fs: &Fs<'_>,
+    own: &OwnSecrets,
+    params: &PartyParams,
+    verifier: &PartyParams,
+) -> Result<ModuliFac, String> {
+    let aux = zk::aux(&verifier.ntilde.0, &verifier.h1.0, &verifier.h2.0);
+    let fac_one = |purpose, n: &Integer, p: &Integer, q: &Integer| {
+        let root = zk::sqrt(n);
+        fac::non_interactive::prove::<D>(
+            &Fs { purpose, ..*fs }.state(),
+            &aux,
+            fac::Data { n, n_root: &root },
+            fac::PrivateData { p, q },
+            &zk::fac_params(),
+            &mut OsRng,
+        )
+        .map_err(|_| format!("could not prove Π-fac ({purpose})"))
+    };
+    Ok(ModuliFac {
+        fac_n: fac_one("fac-n", &params.n.0, &own.p.0, &own.q.0)?,
+        fac_nt: fac_one("fac-ntilde", &params.ntilde.0, &own.tp.0, &own.tq.0)?,
+    })
+}
+
+/// Checks a prover's public proofs: sizes and h1/h2 first, then Π-mod for N and Ñ, then
+/// Π-prm both ways. `fs` names the prover.
+pub(crate) fn verify_public(fs: &Fs<'_>, msg: &ModuliPublic) -> Result<(), String> {
+    let p = &msg.params;
+    zk::check_modulus("N", &p.n.0)?;
+    zk::check_ring_pedersen(&p.ntilde.0, &p.h1.0, &p.h2.0)?;
+    let fs = Fs {
+        verifier: None,
+        ..*fs
+    };
+    pmod::non_interactive::verify::<M, D>(
+        &Fs {
+            purpose: "mod-n",
+            ..fs
+        }
+        .state(),
+        &pmod::Data { n: p.n.0.clone() },
+        &msg.mod_n.0,
+        &msg.mod_n.1,
+    )
+    .map_err(|e| format!("Π-mod proof for N is invalid: {e:?}"))?;
+    pmod::non_interactive::verify::<M, D>(
+        &Fs {
+            purpose: "mod-ntilde",
+            ..fs
+        }
+        .state(),
+        &pmod::Data {
+            n: p.ntilde.0.clone(),
+        },
+        &msg.mod_nt.0,
+        &msg.mod_nt.1,
+    )
+    .map_err(|e| format!("Π-mod proof for Ñ is invalid: {e:?}"))?;
+    if !zk::prm_verify(
+        &Fs {
+            purpose: "prm",
+            ..fs
+        },
+        &p.ntilde.0,
+        &p.h1.0,
+        &p.h2.0,
+        &msg.prm,
+    ) || !zk::prm_verify(
+        &Fs {
+            purpose: "prm-back",
+            ..fs
+        },
+        &p.ntilde.0,
+        &p.h2.0,
+        &p.h1.0,
+        &msg.prm_back,
+    ) {
+        return Err("Π-prm proof of the h1/h2 relation is invalid".into());
+    }
+    Ok(())
+}
+
+/// Checks Π-fac for N and Ñ of `params`, made for us (`fs.verifier`, parameters `mine`).
+pub(crate) fn verify_fac(
+    fs: &Fs<'_>,
+    params: &PartyParams,
+    msg: &ModuliFac,
+    mine: &PartyParams,
+) -> Result<(), String> {
+    let aux = zk::aux(&mine.ntilde.0, &mine.h1.0, &mine.h2.0);
+    for (purpose, n, proof, name) in [
+        ("fac-n", &params.n.0, &msg.fac_n, "N"),
+        ("fac-ntilde", &params.ntilde.0, &msg.fac_nt, "Ñ"),
+    ] {
+        let root = zk::sqrt(n);
+        fac::non_interactive::verify::<D>(
+            &Fs { purpose, ..*fs }.state(),
+            &aux,
+            fac::Data { n, n_root: &root },
+            &zk::fac_params(),
+            proof,
+        )
+        .map_err(|e| format!("Π-fac proof for {name} is invalid (small factor?): {e:?}"))?;
+    }
+    Ok(())
+}

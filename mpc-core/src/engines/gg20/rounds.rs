@@ -1,0 +1,176 @@
+//! A small sans-IO driver for the GG20 engine's fixed-round protocols.
+//!
+//! In every round each participant sends one point-to-point message to every other
+//! participant (the public part of that message is the same for all, the proofs are per
+//! recipient). A round is computed when the messages of every other participant for it
+//! have arrived; messages for later rounds wait, checked, in their slot.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use crate::adapter::check_incoming;
+use crate::error::{Error, Result};
+use crate::ids::{PartyIndex, SessionCtx};
+use crate::protocol::{Message, Protocol, Step};
+
+/// What a round produces: messages for the next round, or the output.
+pub(crate) enum Next<O> {
+    /// Payload per recipient (every other participant).
+    Send(BTreeMap<PartyIndex, Vec<u8>>),
+    /// The run is finished.
+    Done(O),
+}
+
+/// A protocol of `ROUNDS` rounds: `start` makes the round-1 messages, `round(r, inbox)`
+/// consumes every other participant's round-`r` message.
+pub(crate) trait Rounds {
+    type Output;
+    /// Number of message rounds.
+    const ROUNDS: u8;
+    fn start(&mut self) -> Result<BTreeMap<PartyIndex, Vec<u8>>>;
+    fn round(&mut self, r: u8, inbox: BTreeMap<PartyIndex, Vec<u8>>) -> Result<Next<Self::Output>>;
+}
+
+pub(crate) struct RoundsRun<S: Rounds> {
+    ctx: SessionCtx,
+    phase: u8,
+    state: S,
+    started: bool,
+    finished: bool,
+    current: u8,
+    outbox: VecDeque<Message>,
+    inbox: BTreeMap<u8, BTreeMap<PartyIndex, Vec<u8>>>,
+}
+
+impl<S: Rounds> RoundsRun<S> {
+    pub(crate) fn new(ctx: SessionCtx, phase: u8, state: S) -> Self {
+        RoundsRun {
+            ctx,
+            phase,
+            state,
+            started: false,
+            finished: false,
+            current: 1,
+            outbox: VecDeque::new(),
+            inbox: BTreeMap::new(),
+        }
+    }
+
+    fn queue(&mut self, round: u8, out: BTreeMap<PartyIndex, Vec<u8>>) {
+        for (to, payload) in out {
+            self.outbox.push_back(Message {
+                session: self.ctx.session(),
+                round: (u16::from(self.phase) << 8) | u16::from(round),
+                from: self.ctx.me(),
+                to: Some(to),
+                payload,
+            });
+        }
+    }
+
+    fn others(&self) -> usize {
+        self.ctx.parties().len().saturating_sub(1)
+    }
+}
+
+impl<S: Rounds> Protocol for RoundsRun<S> {
+    type Output = S::Output;
+
+    fn ctx(&self) -> &SessionCtx {
+        &self.ctx
+    }
+
+    fn proceed(&mut self) -> Result<Step<S::Output>> {
+        if self.finished {
+            return Err(Error::Misuse("proceed called after the run finished"));
+        }
+        if !self.started {
+            self.started = true;
+            let out = self.state.start().inspect_err(|_| self.finished = true)?;
+            self.queue(1, out);
+        }
+        loop {
+            if let Some(m) = self.outbox.pop_front() {
+                return Ok(Step::Send(m));
+            }
+            let complete = self
+                .inbox
+                .get(&self.current)
+                .is_some_and(|m| m.len() == self.others());
+            if !complete {
+                return Ok(Step::NeedMessage);
+            }
+            let msgs = self.inbox.remove(&self.current).unwrap_or_default();
+            let r = self.current;
+            match self.state.round(r, msgs) {
+                Ok(Next::Send(out)) => {
+                    self.current = r.saturating_add(1);
+                    self.queue(self.current, out);
+                }
+                Ok(Next::Done(o)) => {
+                    self.finished = true;
+                    return Ok(Step::Done(o));
+                }
+                Err(e) => {
+                    self.finished = true;
+                    return Err(e);
+                }
+            }
+        }
+    }
+
+    fn receive(&mut self, msg: Message) -> Result<()> {
+        check_incoming(&self.ctx, &msg)?;
+        if msg.to.is_none() {
+            return Err(Error::MalformedMessage {
+                from: msg.from,
+                reason: "GG20 messages are addressed to one party".into(),
+            });
+        }
+        let phase = msg.round >> 8;
+        let round = u8::try_from(msg.round & 0xff).unwrap_or(0);
+        if phase != u16::from(self.phase) || round == 0 || round > S::ROUNDS {
+            return Err(Error::MalformedMessage {
+                from: msg.from,
+                reason: format!("round {:#06x} is not part of this protocol", msg.round),
+            });
+        }
+        if round < self.current {
+            return Err(Error::DuplicateMessage {
+                from: msg.from,
+                round: msg.round,
+            });
+        }
+        let slot = self.inbox.entry(round).or_default();
+        if slot.contains_key(&msg.from) {
+            return Err(Error::DuplicateMessage {
+                from: msg.from,
+                round: msg.round,
+            });
+        }
+        slot.insert(msg.from, msg.payload);
+        Ok(())
+    }
+}
+
+/// Decodes a peer's payload, naming the peer when it does not decode.
+pub(crate) fn decode<T: serde::de::DeserializeOwned>(
+    from: PartyIndex,
+    payload: &[u8],
+) -> Result<T> {
+    serde_json::from_slice(payload).map_err(|e| {
+        let mut reason = e.to_string();
+        reason.truncate(160);
+        Error::Aborted {
+            culprits: vec![from],
+            reason: format!("party {from} sent a message that does not decode: {reason}"),
+        }
+    })
+}
+
+/// An abort blaming one party.
+pub(crate) fn blame(party: PartyIndex, reason: impl core::fmt::Display) -> Error {
+    Error::Aborted {
+        culprits: vec![party],
+        reason: format!("party {party}: {reason}"),
+    }
+}

@@ -1,0 +1,1 @@
+//! Malicious-party tests of the GG20 engine.

@@ -29,6 +29,7 @@ mod keygen;
 mod moduli;
 mod presign;
 mod rounds;
+pub mod test_only;
 mod zk;
 
 #[cfg(test)]

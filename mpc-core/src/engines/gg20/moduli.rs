@@ -1,6 +1,6 @@
 //! Proofs about a party's moduli: Π-mod (N and Ñ are Paillier–Blum), Π-fac (neither has a
-//! small factor: BitForge, CVE-2023-33241) and Π-prm in both directions (h2 = h1^α and
-//! h1 = h2^β mod Ñ). Made once per key (at key generation, or when an imported key is
+//! small factor: BitForge, CVE-2023-33241) and Π-prm (h2 = h1^α mod Ñ: h2 is in the group
+//! h1 generates, which is what the range proofs' commitments h1^x·h2^r need). Made once per key (at key generation, or when an imported key is
 //! first certified) and checked by every party that will sign with the prover.
 
 use cggmp21::paillier_zk::rug::Integer;
@@ -15,10 +15,9 @@ use super::zk::{self, Fs, D, M};
 #[derive(Clone, Serialize, Deserialize)]
 pub(crate) struct ModuliPublic {
     pub params: PartyParams,
-    mod_n: (pmod::Commitment, pmod::Proof<M>),
+    pub(crate) mod_n: (pmod::Commitment, pmod::Proof<M>),
     mod_nt: (pmod::Commitment, pmod::Proof<M>),
     prm: zk::PrmProof,
-    prm_back: zk::PrmProof,
 }
 
 /// A prover's Π-fac proofs for one verifier (made against the verifier's Ñ, h1, h2).
@@ -85,25 +84,11 @@ pub(crate) fn prove_public(
         &mut OsRng,
     )
     .ok_or_else(|| fail("Π-prm"))?;
-    let prm_back = zk::prm_prove(
-        &Fs {
-            purpose: "prm-back",
-            ..fs
-        },
-        nt,
-        &phi,
-        &params.h2.0,
-        &params.h1.0,
-        &own.beta.0,
-        &mut OsRng,
-    )
-    .ok_or_else(|| fail("Π-prm"))?;
     Ok(ModuliPublic {
         params: params.clone(),
         mod_n,
         mod_nt,
         prm,
-        prm_back,
     })
 }
 
@@ -134,7 +119,7 @@ pub(crate) fn prove_fac(
 }
 
 /// Checks a prover's public proofs: sizes and h1/h2 first, then Π-mod for N and Ñ, then
-/// Π-prm both ways. `fs` names the prover.
+/// Π-prm. `fs` names the prover.
 pub(crate) fn verify_public(fs: &Fs<'_>, msg: &ModuliPublic) -> Result<(), String> {
     let p = &msg.params;
     zk::check_modulus("N", &p.n.0)?;
@@ -176,15 +161,6 @@ pub(crate) fn verify_public(fs: &Fs<'_>, msg: &ModuliPublic) -> Result<(), Strin
         &p.h1.0,
         &p.h2.0,
         &msg.prm,
-    ) || !zk::prm_verify(
-        &Fs {
-            purpose: "prm-back",
-            ..fs
-        },
-        &p.ntilde.0,
-        &p.h2.0,
-        &p.h1.0,
-        &msg.prm_back,
     ) {
         return Err("Π-prm proof of the h1/h2 relation is invalid".into());
     }

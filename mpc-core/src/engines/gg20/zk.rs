@@ -24,8 +24,9 @@ pub(crate) const EPSILON: usize = 230;
 pub(crate) const ELL_PRIME: usize = 848;
 /// Range of the δ_i / σ_i ciphertext sums (a few bits above ℓ' for up to 128 signers).
 pub(crate) const ELL_SUM: usize = ELL_PRIME + 10;
-/// Repetitions of Π-mod and Π-prm.
-pub(crate) const M: usize = 128;
+/// Repetitions of Π-mod and Π-prm: soundness error 2^-80 per proof (the repetition count
+/// tss-lib's own Π-mod uses). Verification is the bulk of certifying a signer set.
+pub(crate) const M: usize = 80;
 /// Smallest accepted Paillier / ring-Pedersen modulus.
 pub(crate) const MIN_MODULUS_BITS: u32 = 2046;
 /// Largest accepted modulus (bounds the work a peer can cause).

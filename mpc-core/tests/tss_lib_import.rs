@@ -158,3 +158,120 @@ fn frost_ed25519_signs_with_imported_fixtures() {
         check_ed25519(&expected, &msg, &sig);
     }
 }
+
+fn edited(kind: &str, i: usize, edit: impl FnOnce(&mut String)) -> Vec<u8> {
+    let mut text = String::from_utf8(fixture(kind, i)).unwrap();
+    edit(&mut text);
+    text.into_bytes()
+}
+
+fn refused(bytes: &[u8], field: &str) {
+    let err = TssLibKey::from_json(bytes).expect_err("tampered file was accepted");
+    let msg = err.to_string();
+    assert!(
+        msg.contains(&format!("`{field}")),
+        "error does not name {field}: {msg}"
+    );
+}
+
+#[test]
+fn tampered_fixture_files_are_refused_naming_the_field() {
+    // Changed Xi (last digit bumped): no longer matches BigXj[i].
+    let bytes = edited("ecdsa", 1, |t| {
+        let at = t.find("\"Xi\"").unwrap();
+        let digit_end = at + t[at..].find([',', '\n']).unwrap();
+        let pos = t[..digit_end].trim_end().len() - 1;
+        let d = t.as_bytes()[pos];
+        let new = if d == b'9' { '0' } else { (d + 1) as char };
+        t.replace_range(pos..pos + 1, &new.to_string());
+    });
+    refused(&bytes, "Xi");
+    // Missing field.
+    let bytes = edited("ecdsa", 2, |t| {
+        *t = t.replacen("\"ShareID\"", "\"ShareIDx\"", 1)
+    });
+    refused(&bytes, "ShareID");
+    // Wrong curve on one public share.
+    let bytes = edited("ecdsa", 0, |t| {
+        let at = t.find("\"BigXj\"").unwrap();
+        let c = at + t[at..].find("secp256k1").unwrap();
+        t.replace_range(c..c + 9, "ed25519");
+    });
+    refused(&bytes, "BigXj[0].Curve");
+    // An EdDSA file whose group key claims secp256k1.
+    let bytes = edited("eddsa", 0, |t| {
+        let at = t.find("\"EDDSAPub\"").unwrap();
+        let c = at + t[at..].find("ed25519").unwrap();
+        t.replace_range(c..c + 7, "secp256k1");
+    });
+    refused(&bytes, "EDDSAPub.Curve");
+    // A public share moved off the polynomial: party 4's BigXj entry replaced by party 3's.
+    let bytes = edited("ecdsa", 0, |t| {
+        let at = t.find("\"BigXj\"").unwrap();
+        let end = at + t[at..].find("\"PaillierPKs\"").unwrap_or(t.len() - at);
+        let block = t[at..end].to_owned();
+        let entries: Vec<usize> = block.match_indices("\"Coords\"").map(|(i, _)| i).collect();
+        assert!(entries.len() >= 5);
+        let coords = |k: usize| {
+            let s = &block[entries[k]..];
+            s[..s.find(']').unwrap() + 1].to_owned()
+        };
+        let new_block = block.replacen(&coords(4), &coords(3), 1);
+        t.replace_range(at..end, &new_block);
+    });
+    refused(&bytes, "BigXj");
+    // Not JSON at all / a number that is not an integer.
+    refused(b"{\"ECDSAPub\": 1", "(file)");
+    let bytes = edited("ecdsa", 4, |t| {
+        let at = t.find("\"ShareID\"").unwrap();
+        let colon = at + t[at..].find(':').unwrap();
+        let digits = colon + t[colon..].find(|c: char| c.is_ascii_digit()).unwrap();
+        t.insert(digits, '-');
+    });
+    refused(&bytes, "ShareID");
+}
+
+#[test]
+fn points_without_the_curve_field_are_accepted() {
+    for kind in ["ecdsa", "eddsa"] {
+        let bytes = edited(kind, 0, |t| {
+            *t = t
+                .replace("\"Curve\": \"secp256k1\",", "")
+                .replace("\"Curve\": \"ed25519\",", "");
+        });
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains("\"Curve\""),
+            "{kind}: fixture layout changed"
+        );
+        let k = TssLibKey::from_json(&bytes).unwrap();
+        assert_eq!(
+            k.public_key().unwrap(),
+            TssLibKey::from_json(&fixture(kind, 0))
+                .unwrap()
+                .public_key()
+                .unwrap()
+        );
+    }
+}
+
+#[test]
+fn gg20_keygen_makes_certified_keys_that_sign() {
+    let primes = test_primes();
+    let shares = keygen::<Gg20>(3, 2, |i| {
+        Gg20KeygenConfig::from(primes[usize::from(i)].clone())
+    });
+    let pk = shares[0].public_key();
+    for s in &shares {
+        assert_eq!(s.public_key(), pk);
+        assert!(Gg20::is_certified_for(s, &[0, 1, 2]));
+    }
+    let sig = sign::<Gg20>(&shares, &[0, 2], &SignRequest::ecdsa([3; 32]));
+    check_ecdsa(&pk, &[3; 32], &sig);
+    // A share survives a JSON round trip and still signs.
+    let back: Vec<Gg20Share> = shares
+        .iter()
+        .map(|s| Gg20Share::from_json(&s.to_json().unwrap(), SchemeId::Gg20Secp256k1).unwrap())
+        .collect();
+    let sig = sign::<Gg20>(&back, &[1, 2], &SignRequest::ecdsa([4; 32]));
+    check_ecdsa(&pk, &[4; 32], &sig);
+}

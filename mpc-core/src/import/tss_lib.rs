@@ -234,7 +234,7 @@ fn secp_point(xy: &(Integer, Integer), field: &str) -> Result<NonZero<Point<Secp
 }
 
 fn secp_scalar(x: &Integer) -> Scalar<Secp256k1> {
-    let r = Integer::from(x % gg20_order());
+    let r = x.clone() % gg20_order();
     let bytes = be_bytes(&r, 32).unwrap_or_else(|| vec![0; 32]);
     Scalar::from_be_bytes_mod_order(bytes)
 }
@@ -406,7 +406,7 @@ fn ed_order() -> Integer {
 }
 
 fn ed_scalar_le(x: &Integer) -> Vec<u8> {
-    let r = Integer::from(x % ed_order());
+    let r = x.clone() % ed_order();
     let mut b = be_bytes(&r, 32).unwrap_or_else(|| vec![0; 32]);
     b.reverse();
     b
@@ -439,7 +439,7 @@ fn ed_point(xy: &(Integer, Integer), field: &str) -> Result<[u8; 32]> {
     let d = {
         let num = Integer::from(&p - 121665u32);
         let inv = Integer::from(121666u32).invert(&p).unwrap_or_default();
-        Integer::from(num * inv) % &p
+        num * inv % &p
     };
     let x2 = Integer::from(x * x) % &p;
     let y2 = Integer::from(y * y) % &p;

@@ -233,7 +233,7 @@ impl Rounds for Keygen {
             }
             x += m.share;
             for (s, c) in sums.iter_mut().zip(&m.coefficients) {
-                *s = *s + c;
+                *s += c;
             }
         }
         let public_key = sums

@@ -190,10 +190,12 @@ impl Gg20Data {
     }
 }
 
+type MapFn<A, O> = Box<dyn FnOnce(A) -> Result<O>>;
+
 /// Maps a run's output.
 struct Map<P: crate::Protocol, O> {
     inner: P,
-    f: Option<Box<dyn FnOnce(P::Output) -> Result<O>>>,
+    f: Option<MapFn<P::Output, O>>,
 }
 
 impl<P: crate::Protocol, O> Map<P, O> {

@@ -291,6 +291,7 @@ impl Presign {
         Ok(acc)
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn prove_log(
         &self,
         fs: Fs<'_>,

@@ -92,11 +92,10 @@ fn party_keys<R: RngCore>(rng: &mut R) -> PartyKeys {
             break (h1, a, b);
         }
     };
-    let h2 = Integer::from(
-        h1.pow_mod_ref(&alpha, &ntilde)
-            .map(Integer::from)
-            .unwrap_or_default(),
-    );
+    let h2 = h1
+        .pow_mod_ref(&alpha, &ntilde)
+        .map(Integer::from)
+        .unwrap_or_default();
     PartyKeys {
         p,
         q,

@@ -303,9 +303,7 @@ fn wrong_delta_share_is_refused() {
 #[test]
 fn wrong_sigma_share_is_refused() {
     let runs = runs_with_bad(2, |m| {
-        edit_r3(m, |r| {
-            r.public.sigma_gamma = r.public.sigma_gamma + Point::generator()
-        })
+        edit_r3(m, |r| r.public.sigma_gamma += Point::generator())
     });
     assert_blames(run_local(runs), 2, "σ_i");
 }

@@ -134,7 +134,7 @@ pub(crate) fn prm_prove<R: RngCore + CryptoRng>(
         .zip(e)
         .map(|(ai, ei)| {
             let z = if ei { (ai + alpha).into() } else { ai.clone() };
-            BigHex(Integer::from(z % phi))
+            BigHex(z % phi)
         })
         .collect();
     Some(PrmProof {

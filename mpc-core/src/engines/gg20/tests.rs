@@ -370,7 +370,8 @@ fn replayed_proof_from_another_party_is_refused() {
             _ => run,
         })
         .collect();
-    assert_blames(run_local(runs), 2, "Π-enc");
+    // Depending on the two moduli, K_1 is either no ciphertext under N_2 or fails Π-enc.
+    assert_blames(run_local(runs), 2, "K is");
 }
 
 #[test]

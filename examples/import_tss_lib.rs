@@ -150,6 +150,36 @@ fn run<O: Send + 'static>(n: u16, jobs: Vec<(u16, PartyJob<O>)>) -> Res<Vec<O>> 
     .collect()
 }
 
+/// Builds the context for one signer of a fresh session, given the scheme.
+type CtxFor = Box<dyn Fn(SchemeId) -> mpc_core::Result<SessionCtx> + Send>;
+
+/// One job per signer of a fresh session: `make(ctx, share)` starts the signer's run.
+fn per_signer<T, O>(
+    shares: &[T],
+    signers: &[u16],
+    make: impl Fn(CtxFor, T) -> mpc_core::Result<BoxedProtocol<O>> + Clone + Send + 'static,
+) -> Res<Vec<(u16, PartyJob<O>)>>
+where
+    T: Clone + Send + 'static,
+    O: Send + 'static,
+{
+    let sid = SessionId::random(&mut rand_core::OsRng);
+    signers
+        .iter()
+        .map(|&i| {
+            let share = shares
+                .get(usize::from(i))
+                .cloned()
+                .ok_or("signer out of range")?;
+            let set = signers.to_vec();
+            let make = make.clone();
+            let ctx: CtxFor = Box::new(move |scheme| SessionCtx::new(sid, scheme, i, &set));
+            let job: PartyJob<O> = Box::new(move || make(ctx, share));
+            Ok((i, job))
+        })
+        .collect()
+}
+
 fn sign_with<S>(
     n: u16,
     shares: &[KeyShare<S::Data>],
@@ -160,21 +190,10 @@ where
     S: ThresholdScheme + 'static,
     KeyShare<S::Data>: Send,
 {
-    let sid = SessionId::random(&mut rand_core::OsRng);
-    let jobs = signers
-        .iter()
-        .map(|&i| {
-            let share = shares
-                .get(usize::from(i))
-                .cloned()
-                .ok_or("signer out of range")?;
-            let signers = signers.to_vec();
-            let req = req.clone();
-            let job: PartyJob<Signature> =
-                Box::new(move || S::sign(&SessionCtx::new(sid, S::ID, i, &signers)?, &share, &req));
-            Ok((i, job))
-        })
-        .collect::<Res<Vec<_>>>()?;
+    let req = req.clone();
+    let jobs = per_signer(shares, signers, move |ctx, share| {
+        S::sign(&ctx(S::ID)?, &share, &req)
+    })?;
     let sigs = run(n, jobs)?;
     let first = *sigs.first().ok_or("no signature")?;
     if sigs.iter().any(|s| *s != first) {
@@ -215,24 +234,9 @@ fn certify_once(
         );
     } else {
         eprintln!("certifying the signers' moduli (Π-mod, Π-fac, Π-prm), once per signer set ...");
-        let sid = SessionId::random(&mut rand_core::OsRng);
-        let jobs = signers
-            .iter()
-            .map(|&i| {
-                let share = shares
-                    .get(usize::from(i))
-                    .cloned()
-                    .ok_or("signer out of range")?;
-                let set = signers.to_vec();
-                let job: PartyJob<Gg20Share> = Box::new(move || {
-                    Gg20::certify(
-                        &SessionCtx::new(sid, SchemeId::Gg20Secp256k1, i, &set)?,
-                        &share,
-                    )
-                });
-                Ok((i, job))
-            })
-            .collect::<Res<Vec<_>>>()?;
+        let jobs = per_signer(&shares, signers, |ctx, share| {
+            Gg20::certify(&ctx(SchemeId::Gg20Secp256k1)?, &share)
+        })?;
         cached = run(n, jobs)?;
         std::fs::create_dir_all(cache)?;
         for s in &cached {

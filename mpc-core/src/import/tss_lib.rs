@@ -234,32 +234,50 @@ fn secp_point(xy: &(Integer, Integer), field: &str) -> Result<NonZero<Point<Secp
 }
 
 fn secp_scalar(x: &Integer) -> Scalar<Secp256k1> {
-    let r = x.clone() % gg20_order();
+    let r = x.clone() % gg20::order();
     let bytes = be_bytes(&r, 32).unwrap_or_else(|| vec![0; 32]);
     Scalar::from_be_bytes_mod_order(bytes)
 }
 
-fn gg20_order() -> Integer {
-    Integer::from_str_radix(
-        "fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141",
-        16,
-    )
-    .unwrap_or_default()
+/// The fields every tss-lib key file has: `Ks`, `ShareID` (→ our index), `Xi`, `BigXj`.
+struct Head {
+    ks: Vec<Integer>,
+    n: usize,
+    index: PartyIndex,
+    xi: Integer,
+    big_xj: Vec<(Integer, Integer)>,
 }
 
-fn parse_ecdsa(obj: &Obj) -> Result<TssLibKey> {
-    let curve = "secp256k1";
-    let q = gg20_order();
+fn head(obj: &Obj, curve: &str, order: &Integer) -> Result<Head> {
     let ks = int_list(obj, "Ks")?;
     let n = ks.len();
     if n < 2 {
         return Err(bad("Ks", "lists fewer than two parties"));
     }
     let share_id = int_field(obj, "ShareID", "ShareID")?;
-    let index = own_index(&share_id, &ks, &q)?;
+    let index = own_index(&share_id, &ks, order)?;
     let xi = int_field(obj, "Xi", "Xi")?;
     let big_xj = point_list(obj, "BigXj", curve)?;
     check_len("BigXj", big_xj.len(), n)?;
+    Ok(Head {
+        ks,
+        n,
+        index,
+        xi,
+        big_xj,
+    })
+}
+
+fn parse_ecdsa(obj: &Obj) -> Result<TssLibKey> {
+    let curve = "secp256k1";
+    let q = gg20::order();
+    let Head {
+        ks,
+        n,
+        index,
+        xi,
+        big_xj,
+    } = head(obj, curve, &q)?;
     let shares = big_xj
         .iter()
         .enumerate()
@@ -457,16 +475,13 @@ fn ed_point(xy: &(Integer, Integer), field: &str) -> Result<[u8; 32]> {
 fn parse_eddsa(obj: &Obj) -> Result<TssLibKey> {
     let curve = "ed25519";
     let l = ed_order();
-    let ks = int_list(obj, "Ks")?;
-    let n = ks.len();
-    if n < 2 {
-        return Err(bad("Ks", "lists fewer than two parties"));
-    }
-    let share_id = int_field(obj, "ShareID", "ShareID")?;
-    let index = own_index(&share_id, &ks, &l)?;
-    let xi = int_field(obj, "Xi", "Xi")?;
-    let big_xj = point_list(obj, "BigXj", curve)?;
-    check_len("BigXj", big_xj.len(), n)?;
+    let Head {
+        ks,
+        n,
+        index,
+        xi,
+        big_xj,
+    } = head(obj, curve, &l)?;
     let shares = big_xj
         .iter()
         .enumerate()

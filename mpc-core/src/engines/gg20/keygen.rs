@@ -11,7 +11,7 @@ use rand_core::{OsRng, RngCore};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::data::{scalar_to_int, BigHex, Gg20Data, OwnSecrets, PartyParams};
+use super::data::{BigHex, Gg20Data, OwnSecrets, PartyParams};
 use super::moduli::{self, ModuliFac, ModuliPublic};
 use super::rounds::{blame, decode, Next, Rounds};
 use super::zk::{Fs, GPoint};
@@ -292,7 +292,6 @@ pub(crate) fn params_from_primes(p: Integer, q: Integer) -> Result<(OwnSecrets, 
         }
     };
     let h2 = Integer::from(h1.pow_mod_ref(&alpha, &n).ok_or(Error::Misuse("pow_mod"))?);
-    let _ = scalar_to_int;
     let own = OwnSecrets {
         p: BigHex(p.clone()),
         q: BigHex(q.clone()),

@@ -45,7 +45,7 @@ use sha2::{Digest, Sha256};
 pub(crate) use data::OwnSecrets;
 pub use data::{BigHex, Gg20Data, PartyParams};
 pub(crate) use import_check::{core_share, infer_threshold};
-pub(crate) use zk::{check_modulus, check_ring_pedersen};
+pub(crate) use zk::{check_modulus, check_ring_pedersen, order};
 
 use self::presign::{Faults, Out, Presig, Presign};
 use self::rounds::RoundsRun;

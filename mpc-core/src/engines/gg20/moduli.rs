@@ -8,7 +8,7 @@ use cggmp21::paillier_zk::{no_small_factor as fac, paillier_blum_modulus as pmod
 use rand_core::OsRng;
 use serde::{Deserialize, Serialize};
 
-use super::data::{OwnSecrets, PartyParams};
+use super::data::{BigHex, OwnSecrets, PartyParams};
 use super::zk::{self, Fs, D, M};
 
 /// A prover's public moduli proofs (the same for every verifier).
@@ -37,38 +37,20 @@ pub(crate) fn prove_public(
         verifier: None,
         ..*fs
     };
-    let mod_n = pmod::non_interactive::prove::<M, D>(
-        &Fs {
-            purpose: "mod-n",
-            ..fs
-        }
-        .state(),
-        &pmod::Data {
-            n: params.n.0.clone(),
-        },
-        &pmod::PrivateData {
-            p: own.p.0.clone(),
-            q: own.q.0.clone(),
-        },
-        &mut OsRng,
-    )
-    .map_err(|_| fail("Π-mod(N)"))?;
-    let mod_nt = pmod::non_interactive::prove::<M, D>(
-        &Fs {
-            purpose: "mod-ntilde",
-            ..fs
-        }
-        .state(),
-        &pmod::Data {
-            n: params.ntilde.0.clone(),
-        },
-        &pmod::PrivateData {
-            p: own.tp.0.clone(),
-            q: own.tq.0.clone(),
-        },
-        &mut OsRng,
-    )
-    .map_err(|_| fail("Π-mod(Ñ)"))?;
+    let prove_mod = |purpose, n: &BigHex, p: &BigHex, q: &BigHex, what: &str| {
+        pmod::non_interactive::prove::<M, D>(
+            &Fs { purpose, ..fs }.state(),
+            &pmod::Data { n: n.0.clone() },
+            &pmod::PrivateData {
+                p: p.0.clone(),
+                q: q.0.clone(),
+            },
+            &mut OsRng,
+        )
+        .map_err(|_| fail(what))
+    };
+    let mod_n = prove_mod("mod-n", &params.n, &own.p, &own.q, "Π-mod(N)")?;
+    let mod_nt = prove_mod("mod-ntilde", &params.ntilde, &own.tp, &own.tq, "Π-mod(Ñ)")?;
     let phi = Integer::from(&own.tp.0 - 1u8) * Integer::from(&own.tq.0 - 1u8);
     let nt = &params.ntilde.0;
     let prm = zk::prm_prove(
@@ -128,30 +110,18 @@ pub(crate) fn verify_public(fs: &Fs<'_>, msg: &ModuliPublic) -> Result<(), Strin
         verifier: None,
         ..*fs
     };
-    pmod::non_interactive::verify::<M, D>(
-        &Fs {
-            purpose: "mod-n",
-            ..fs
-        }
-        .state(),
-        &pmod::Data { n: p.n.0.clone() },
-        &msg.mod_n.0,
-        &msg.mod_n.1,
-    )
-    .map_err(|e| format!("Π-mod proof for N is invalid: {e:?}"))?;
-    pmod::non_interactive::verify::<M, D>(
-        &Fs {
-            purpose: "mod-ntilde",
-            ..fs
-        }
-        .state(),
-        &pmod::Data {
-            n: p.ntilde.0.clone(),
-        },
-        &msg.mod_nt.0,
-        &msg.mod_nt.1,
-    )
-    .map_err(|e| format!("Π-mod proof for Ñ is invalid: {e:?}"))?;
+    for (purpose, n, proof, name) in [
+        ("mod-n", &p.n, &msg.mod_n, "N"),
+        ("mod-ntilde", &p.ntilde, &msg.mod_nt, "Ñ"),
+    ] {
+        pmod::non_interactive::verify::<M, D>(
+            &Fs { purpose, ..fs }.state(),
+            &pmod::Data { n: n.0.clone() },
+            &proof.0,
+            &proof.1,
+        )
+        .map_err(|e| format!("Π-mod proof for {name} is invalid: {e:?}"))?;
+    }
     if !zk::prm_verify(
         &Fs {
             purpose: "prm",

@@ -582,13 +582,11 @@ impl Presign {
             .get(&me)
             .cloned()
             .ok_or(Error::Misuse("own K missing"))?;
-        let q = zk::order();
         let mut alphas = S::zero();
         let mut alphas_hat = S::zero();
         for (&i, payload) in &inbox {
             let m: R2 = decode(i, payload)?;
             let ek_i = self.ek(i)?.clone();
-            let ek_me = self.ek(me)?.clone();
             let p = &m.public;
             let expected: Vec<PartyIndex> =
                 self.signers.iter().copied().filter(|&j| j != i).collect();
@@ -664,7 +662,6 @@ impl Presign {
                 .map_err(|_| blame(i, "MtAwc response does not decrypt"))?;
             alphas += a.to_scalar::<Secp256k1>();
             alphas_hat += a_hat.to_scalar::<Secp256k1>();
-            let _ = ek_me;
             self.pubs.insert(i, m.public);
         }
         let mut betas = S::zero();
@@ -678,7 +675,6 @@ impl Presign {
         self.delta = k * gamma + alphas + betas;
         self.sigma = k * self.w + alphas_hat + betas_hat;
         self.big_gamma = self.pubs.values().map(|p| p.gamma).sum();
-        let _ = q;
         let echo = self.echo()?;
         let u = self.share_ciphertext(me, false)?;
         let v = self.share_ciphertext(me, true)?;

@@ -5,18 +5,20 @@
 //! The engine is hardened against the published attacks on GG18/GG20 implementations:
 //!
 //! - every party's Paillier modulus N and ring-Pedersen modulus Ñ carry Π-mod
-//!   (Paillier–Blum) and Π-fac (no small factor) proofs, and h1/h2 carry Π-prm proofs in
-//!   both directions; they are made at key generation, or by [`Gg20::certify`] once for an
-//!   imported key, and signing refuses any signer whose proofs this party has not verified
-//!   (BitForge, CVE-2023-33241; there is no option to skip this);
+//!   (Paillier–Blum) and Π-fac (no small factor) proofs, and h2 ∈ ⟨h1⟩ a Π-prm proof; they
+//!   are made at key generation, or by [`Gg20::certify`] once for an imported key, and
+//!   signing refuses any signer whose proofs this party has not verified (BitForge,
+//!   CVE-2023-33241; there is no option to skip this);
 //! - Ñ, h1, h2 are checked (sizes, h1 ≠ h2, not ±1, not of order 2, units) before any proof;
 //! - every MtA and MtAwc carries a range proof (Π-enc for K, Π-aff-g for each response, which
 //!   also checks the multiplier against Γ_i or W_i in the exponent);
 //! - every Fiat–Shamir challenge is a tagged `udigest` hash bound to the session, the purpose,
 //!   the prover and the verifier;
-//! - δ_i and σ_i are proven (Π-log*) to be the plaintexts of ciphertexts every party computes
-//!   from the public MtA data, and each partial signature is checked against its signer's
-//!   public points, so an abort names the party at fault;
+//! - Δ_i = k_i·Γ is proven (Π-log*) against K_i; when Σ Δ_i ≠ δ·G or Σ σ_i·Γ ≠ δ·X, every
+//!   party proves (Π-aff-g, Π-log*) that its δ_i and σ_i are the plaintexts of ciphertexts
+//!   every party computes from the public MtA data, and each partial signature is checked
+//!   against its signer's public points, so an abort names the party at fault (an
+//!   equivocating party is detected by transcript echoes but not named);
 //! - a presignature is consumed by value and cannot be cloned.
 //!
 //! Message flow: see [`presign`]'s module docs. Keys have no chain code, so there is no
@@ -27,6 +29,7 @@ mod data;
 mod import_check;
 mod keygen;
 mod moduli;
+mod pmod;
 mod presign;
 mod rounds;
 pub mod test_only;

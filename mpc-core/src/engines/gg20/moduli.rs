@@ -1,22 +1,24 @@
 //! Proofs about a party's moduli: Π-mod (N and Ñ are Paillier–Blum), Π-fac (neither has a
 //! small factor: BitForge, CVE-2023-33241) and Π-prm (h2 = h1^α mod Ñ: h2 is in the group
-//! h1 generates, which is what the range proofs' commitments h1^x·h2^r need). Made once per key (at key generation, or when an imported key is
-//! first certified) and checked by every party that will sign with the prover.
+//! h1 generates, which is what the range proofs' commitments h1^x·h2^r need). Made once per
+//! key (at key generation, or when an imported key is first certified) and checked by every
+//! party that will sign with the prover.
 
+use cggmp21::paillier_zk::no_small_factor as fac;
 use cggmp21::paillier_zk::rug::Integer;
-use cggmp21::paillier_zk::{no_small_factor as fac, paillier_blum_modulus as pmod};
 use rand_core::OsRng;
 use serde::{Deserialize, Serialize};
 
 use super::data::{BigHex, OwnSecrets, PartyParams};
-use super::zk::{self, Fs, D, M};
+use super::pmod::{self, ModProof};
+use super::zk::{self, Fs, D};
 
 /// A prover's public moduli proofs (the same for every verifier).
 #[derive(Clone, Serialize, Deserialize)]
 pub(crate) struct ModuliPublic {
     pub params: PartyParams,
-    pub(crate) mod_n: (pmod::Commitment, pmod::Proof<M>),
-    mod_nt: (pmod::Commitment, pmod::Proof<M>),
+    pub(crate) mod_n: ModProof,
+    mod_nt: ModProof,
     prm: zk::PrmProof,
 }
 
@@ -37,29 +39,18 @@ pub(crate) fn prove_public(
         verifier: None,
         ..*fs
     };
-    let prove_mod = |purpose, n: &BigHex, p: &BigHex, q: &BigHex, what: &str| {
-        pmod::non_interactive::prove::<M, D>(
-            &Fs { purpose, ..fs }.state(),
-            &pmod::Data { n: n.0.clone() },
-            &pmod::PrivateData {
-                p: p.0.clone(),
-                q: q.0.clone(),
-            },
-            &mut OsRng,
-        )
-        .map_err(|_| fail(what))
+    let prove_mod = |purpose, p: &BigHex, q: &BigHex, what: &str| {
+        pmod::prove(&Fs { purpose, ..fs }, &p.0, &q.0, &mut OsRng).ok_or_else(|| fail(what))
     };
-    let mod_n = prove_mod("mod-n", &params.n, &own.p, &own.q, "Π-mod(N)")?;
-    let mod_nt = prove_mod("mod-ntilde", &params.ntilde, &own.tp, &own.tq, "Π-mod(Ñ)")?;
-    let phi = Integer::from(&own.tp.0 - 1u8) * Integer::from(&own.tq.0 - 1u8);
-    let nt = &params.ntilde.0;
+    let mod_n = prove_mod("mod-n", &own.p, &own.q, "Π-mod(N)")?;
+    let mod_nt = prove_mod("mod-ntilde", &own.tp, &own.tq, "Π-mod(Ñ)")?;
     let prm = zk::prm_prove(
         &Fs {
             purpose: "prm",
             ..fs
         },
-        nt,
-        &phi,
+        &own.tp.0,
+        &own.tq.0,
         &params.h1.0,
         &params.h2.0,
         &own.alpha.0,
@@ -114,13 +105,8 @@ pub(crate) fn verify_public(fs: &Fs<'_>, msg: &ModuliPublic) -> Result<(), Strin
         ("mod-n", &p.n, &msg.mod_n, "N"),
         ("mod-ntilde", &p.ntilde, &msg.mod_nt, "Ñ"),
     ] {
-        pmod::non_interactive::verify::<M, D>(
-            &Fs { purpose, ..fs }.state(),
-            &pmod::Data { n: n.0.clone() },
-            &proof.0,
-            &proof.1,
-        )
-        .map_err(|e| format!("Π-mod proof for {name} is invalid: {e:?}"))?;
+        pmod::verify(&Fs { purpose, ..fs }, &n.0, proof, &mut OsRng)
+            .map_err(|e| format!("Π-mod proof for {name} is invalid: {e}"))?;
     }
     if !zk::prm_verify(
         &Fs {

@@ -1,18 +1,22 @@
-//! GG20 signing: three presigning rounds (MtA / MtAwc with range proofs, then the δ and σ
-//! shares with proofs tying them to the public ciphertexts) and the non-interactive online
-//! step (s_i = m·k_i + r·σ_i, each checked against public per-party points).
+//! GG20 signing: presigning rounds (MtA / MtAwc with range proofs, then the δ and σ shares,
+//! identification only when a check fails) and the non-interactive online step
+//! (s_i = m·k_i + r·σ_i, each checked against public per-party points).
 //!
 //! Round 1: K_i = Enc_i(k_i) with Π-enc for every verifier.
-//! Round 2: Γ_i; for every other signer j, the MtA ciphertexts D_{j,i} = K_j^{γ_i}·Enc_j(y)
-//! and D̂_{j,i} = K_j^{w_i}·Enc_j(ŷ) with Y = Enc_i(y), each with Π-aff-g (against Γ_i and
-//! W_i = λ_i·X_i, so MtAwc is checked in the exponent); H_i = K_i^{γ_i}·Enc_i(0) and
-//! Ĥ_i = K_i^{w_i}·Enc_i(0) with Π-aff-g. Every ciphertext is public.
-//! Round 3: δ_i, Δ_i = k_i·Γ and S_i = σ_i·Γ, with Π-log* proofs that k_i is K_i's plaintext
-//! and that δ_i and σ_i are the plaintexts of U_i = H_i·ΠD_{i,j}·ΠY_{i,j}⁻¹ and of V_i (the
-//! same with the hatted values), which every party computes from the public ciphertexts.
-//! A wrong δ_i or σ_i therefore fails a proof and names its sender; an echo of the public
-//! transcript detects equivocation. R = δ⁻¹·Γ, and each party's k_j·R and σ_j·R are public,
-//! so every partial signature s_j is checked on its own.
+//! Round 2: Γ_i; for every other signer j, the MtA ciphertexts D = K_j^{γ_i}·Enc_j(y) and
+//! D̂ = K_j^{w_i}·Enc_j(ŷ) with Y = Enc_i(y) (party i as Bob for Alice j), each with Π-aff-g for j (against
+//! Γ_i and W_i = λ_i·X_i, so MtAwc is checked in the exponent). Every ciphertext is public.
+//! Round 3: δ_i, Δ_i = k_i·Γ (Π-log* against K_i) and S_i = σ_i·Γ, with an echo of the
+//! public transcript (detects equivocation). R = δ⁻¹·Γ; the run checks Σ Δ_i = δ·G and
+//! Σ S_i = δ·X. Each party's k_j·R and σ_j·R are public, so every partial signature s_j is
+//! checked on its own.
+//! Round 4: every party sends a hash of the round-3 values it holds with its partial
+//! signature (signing) or an acknowledgement (presigning) — or, when a check failed,
+//! identification (see [`identify`]): every party whose δ_i or σ_i does not match its
+//! public MtA ciphertexts is named.
+
+mod identify;
+mod proofs;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -29,9 +33,10 @@ use rand_core::OsRng;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use self::proofs::{encrypt, AffStatement};
 use super::data::{lagrange, scalar_to_int, BigHex, Gg20Data};
 use super::rounds::{blame, decode, Next, Rounds};
-use super::zk::{self, Fs, GPoint, D};
+use super::zk::{self, GPoint, D};
 use crate::error::{Error, Result};
 use crate::ids::PartyIndex;
 use crate::sig::Signature;
@@ -55,10 +60,6 @@ struct Mta {
 #[derive(Clone, Serialize, Deserialize)]
 struct R2Public {
     gamma: GPoint,
-    h: BigHex,
-    h_y: BigHex,
-    h_hat: BigHex,
-    h_hat_y: BigHex,
     /// MtA with each other signer j as Alice (ciphertexts under N_j, Y under our key).
     mta: BTreeMap<PartyIndex, Mta>,
 }
@@ -71,8 +72,6 @@ pub(crate) struct R2 {
     public: R2Public,
     aff_d: AffProof,
     aff_d_hat: AffProof,
-    aff_h: AffProof,
-    aff_h_hat: AffProof,
 }
 
 #[derive(Clone, Serialize, Deserialize)]
@@ -87,13 +86,22 @@ pub(crate) struct R3Public {
 pub(crate) struct R3 {
     pub(crate) public: R3Public,
     log_k: LogProof,
-    log_delta: LogProof,
-    log_sigma: LogProof,
+}
+
+/// Round 4: an echo of the round-3 values the sender holds (so every party knows all took
+/// the same decision), with the partial signature (signing), an acknowledgement
+/// (presigning), or identification after a failed check.
+#[derive(Serialize, Deserialize)]
+struct R4 {
+    echo: [u8; 32],
+    body: R4Body,
 }
 
 #[derive(Serialize, Deserialize)]
-struct R4 {
-    s: S,
+enum R4Body {
+    Partial(S),
+    Ack,
+    Identify(Box<identify::Ident>),
 }
 
 /// Faults a test can make an honest party commit (never set outside tests).
@@ -101,6 +109,13 @@ struct R4 {
 pub(crate) struct Faults {
     /// Bob's MtA mask y, instead of a sample in ±2^ℓ'.
     pub mta_y: Option<Integer>,
+    /// Added to the δ_i the party announces (and keeps as its own record).
+    pub delta_offset: Option<S>,
+    /// Added to the σ_i·Γ the party announces (and keeps as its own record).
+    pub sigma_offset: Option<GPoint>,
+    /// The party answers a failed check with its partial signature instead of proving
+    /// its shares.
+    pub refuse_identification: bool,
 }
 
 /// The presignature a run yields (see [`super::Gg20Presignature`]).
@@ -140,6 +155,10 @@ pub(crate) struct Presign {
     prehash: Option<[u8; 32]>,
     pk: [u8; 33],
     presig: Option<Presig>,
+    /// Round-3 public values of every signer.
+    r3: BTreeMap<PartyIndex, R3Public>,
+    /// Set when a presignature check failed and round 4 is identification.
+    identifying: bool,
     faults: Faults,
 }
 
@@ -223,6 +242,8 @@ impl Presign {
             sigma: S::zero(),
             prehash,
             presig: None,
+            r3: BTreeMap::new(),
+            identifying: false,
             faults,
             data,
         })
@@ -232,230 +253,12 @@ impl Presign {
         })
     }
 
-    fn fs(&self, purpose: &'static str, prover: PartyIndex, verifier: PartyIndex) -> Fs<'_> {
-        Fs {
-            purpose,
-            session: &self.eid,
-            prover,
-            verifier: Some(verifier),
-        }
-    }
-
-    fn aux_of(&self, j: PartyIndex) -> Result<penc::Aux> {
-        let p = self.data.params_of(j)?;
-        Ok(zk::aux(&p.ntilde.0, &p.h1.0, &p.h2.0))
-    }
-
     fn ek(&self, j: PartyIndex) -> Result<&EncryptionKey> {
         self.eks.get(&j).ok_or(Error::Misuse("unknown signer"))
     }
 
     fn others(&self) -> impl Iterator<Item = PartyIndex> + '_ {
         self.signers.iter().copied().filter(move |&j| j != self.me)
-    }
-
-    /// U_i (δ) or V_i (σ): the ciphertext under N_i whose plaintext is party i's share.
-    fn share_ciphertext(&self, i: PartyIndex, hatted: bool) -> Result<Integer> {
-        let ek = self.ek(i)?;
-        let pub_i = self
-            .pubs
-            .get(&i)
-            .ok_or(Error::Misuse("missing round-2 data"))?;
-        let mut acc = if hatted {
-            pub_i.h_hat.0.clone()
-        } else {
-            pub_i.h.0.clone()
-        };
-        for j in self.signers.iter().copied().filter(|&j| j != i) {
-            let from_j = self
-                .pubs
-                .get(&j)
-                .and_then(|p| p.mta.get(&i))
-                .ok_or_else(|| blame(j, format!("no MtA ciphertext for party {i}")))?;
-            let mine = pub_i
-                .mta
-                .get(&j)
-                .ok_or_else(|| blame(i, format!("no MtA ciphertext for party {j}")))?;
-            let (d, y) = if hatted {
-                (&from_j.d_hat, &mine.y_hat)
-            } else {
-                (&from_j.d, &mine.y)
-            };
-            acc = ek
-                .oadd(&acc, &d.0)
-                .map_err(|_| blame(j, "MtA ciphertext out of range"))?;
-            acc = ek
-                .osub(&acc, &y.0)
-                .map_err(|_| blame(i, "MtA ciphertext out of range"))?;
-        }
-        Ok(acc)
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn prove_log(
-        &self,
-        fs: Fs<'_>,
-        l: usize,
-        c: &Integer,
-        x: &Integer,
-        nonce: &Integer,
-        b: &GPoint,
-        aux: &penc::Aux,
-    ) -> Result<LogProof> {
-        let ek = self.ek(self.me)?;
-        let xp = *b * x.to_scalar::<Secp256k1>();
-        plog::non_interactive::prove::<Secp256k1, D>(
-            &fs.state(),
-            aux,
-            plog::Data {
-                key0: ek,
-                c,
-                b,
-                x: &xp,
-            },
-            plog::PrivateData { x, nonce },
-            &zk::log_params(l),
-            &mut OsRng,
-        )
-        .map_err(|e| fail(format!("could not prove Π-log*: {e:?}")))
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn verify_log(
-        &self,
-        fs: Fs<'_>,
-        l: usize,
-        from: PartyIndex,
-        c: &Integer,
-        x: &GPoint,
-        b: &GPoint,
-        proof: &LogProof,
-        what: &str,
-    ) -> Result<()> {
-        let aux = self.aux_of(self.me)?;
-        plog::non_interactive::verify::<Secp256k1, D>(
-            &fs.state(),
-            &aux,
-            plog::Data {
-                key0: self.ek(from)?,
-                c,
-                b,
-                x,
-            },
-            &proof.0,
-            &zk::log_params(l),
-            &proof.1,
-        )
-        .map_err(|e| blame(from, format!("{what}: {e:?}")))
-    }
-
-    fn nonce_of(&self, c: &Integer) -> Result<Integer> {
-        let p = &self.data.own.p.0;
-        let q = &self.data.own.q.0;
-        let n = self.dk.n();
-        let phi = Integer::from(p - 1u8) * Integer::from(q - 1u8);
-        let e = Integer::from(
-            n.invert_ref(&phi)
-                .ok_or_else(|| fail("N not invertible mod φ(N)"))?,
-        );
-        let base = Integer::from(c % n);
-        Ok(base.pow_mod_ref(&e, n).ok_or_else(|| fail("nonce"))?.into())
-    }
-
-    fn affine(
-        &self,
-        to: PartyIndex,
-        c: &Integer,
-        x: &Integer,
-        y: &Integer,
-        big_x: &GPoint,
-    ) -> Result<(Integer, Integer, AffProof)> {
-        let ek_to = self.ek(to)?;
-        let ek_me = self.ek(self.me)?;
-        let (enc_y, s) = ek_to
-            .encrypt_with_random(&mut OsRng, y)
-            .map_err(|_| fail("MtA mask out of range"))?;
-        let cx = ek_to.omul(x, c).map_err(|_| fail("MtA multiplication"))?;
-        let d = ek_to.oadd(&cx, &enc_y).map_err(|_| fail("MtA addition"))?;
-        let (yy, r) = ek_me
-            .encrypt_with_random(&mut OsRng, y)
-            .map_err(|_| fail("MtA mask out of range"))?;
-        let proof = self.prove_aff(to, to, c, &d, &yy, x, y, &s, &r, big_x)?;
-        Ok((d, yy, proof))
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn prove_aff(
-        &self,
-        to: PartyIndex,
-        key0: PartyIndex,
-        c: &Integer,
-        d: &Integer,
-        yy: &Integer,
-        x: &Integer,
-        y: &Integer,
-        s: &Integer,
-        r: &Integer,
-        big_x: &GPoint,
-    ) -> Result<AffProof> {
-        // key0 is the key C and D are under: the verifier's for MtA, our own for H_i.
-        let key0 = self.ek(key0)?;
-        aff::non_interactive::prove::<Secp256k1, D>(
-            &self.fs("aff", self.me, to).state(),
-            &self.aux_of(to)?,
-            aff::Data {
-                key0,
-                key1: self.ek(self.me)?,
-                c,
-                d,
-                y: yy,
-                x: big_x,
-            },
-            aff::PrivateData {
-                x,
-                y,
-                nonce: s,
-                nonce_y: r,
-            },
-            &zk::aff_params(),
-            &mut OsRng,
-        )
-        .map_err(|e| fail(format!("could not prove Π-aff-g: {e:?}")))
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn verify_aff(
-        &self,
-        from: PartyIndex,
-        key0: PartyIndex,
-        c: &Integer,
-        d: &Integer,
-        yy: &Integer,
-        big_x: &GPoint,
-        proof: &AffProof,
-        what: &str,
-    ) -> Result<()> {
-        aff::non_interactive::verify::<Secp256k1, D>(
-            &self.fs("aff", from, self.me).state(),
-            &self.aux_of(self.me)?,
-            aff::Data {
-                key0: self.ek(key0)?,
-                key1: self.ek(from)?,
-                c,
-                d,
-                y: yy,
-                x: big_x,
-            },
-            &proof.0,
-            &zk::aff_params(),
-            &proof.1,
-        )
-        .map_err(|e| {
-            blame(
-                from,
-                format!("{what} fails its range / affine proof: {e:?}"),
-            )
-        })
     }
 
     fn round1(
@@ -487,24 +290,17 @@ impl Presign {
                 .update(k.to_digits::<u8>(cggmp21::paillier_zk::rug::integer::Order::Msf));
         }
         // Round 2.
-        let g_int = &self.gamma;
+        let g_int = self.gamma.clone();
         let w_int = scalar_to_int(&self.w);
         let gamma_pt = Point::generator() * g_int.to_scalar::<Secp256k1>();
         let w_pt = *self
             .ws
             .get(&self.me)
             .ok_or(Error::Misuse("own W missing"))?;
-        let ek_me = self.ek(self.me)?.clone();
-        let my_k = self
-            .ks
-            .get(&self.me)
-            .cloned()
-            .ok_or(Error::Misuse("own K missing"))?;
         let bound = Integer::ONE.clone() << zk::ELL_PRIME as u32;
         let mut mta = BTreeMap::new();
         let mut proofs = BTreeMap::new();
-        let others: Vec<PartyIndex> = self.others().collect();
-        for &j in &others {
+        for j in self.others().collect::<Vec<_>>() {
             let kj = self.ks.get(&j).cloned().ok_or(Error::Misuse("K missing"))?;
             let y = self
                 .faults
@@ -512,7 +308,7 @@ impl Presign {
                 .clone()
                 .unwrap_or_else(|| Integer::from_rng_pm(&bound, &mut OsRng));
             let y_hat = Integer::from_rng_pm(&bound, &mut OsRng);
-            let (d, yy, p_d) = self.affine(j, &kj, g_int, &y, &gamma_pt)?;
+            let (d, yy, p_d) = self.affine(j, &kj, &g_int, &y, &gamma_pt)?;
             let (d_hat, yy_hat, p_d_hat) = self.affine(j, &kj, &w_int, &y_hat, &w_pt)?;
             self.mine_y.insert(j, (y, y_hat));
             mta.insert(
@@ -526,45 +322,16 @@ impl Presign {
             );
             proofs.insert(j, (p_d, p_d_hat));
         }
-        // H_i and Ĥ_i: our own K times γ_i / w_i, with a zero mask.
-        let zero = Integer::ZERO;
-        let self_affine = |x: &Integer| -> Result<(Integer, Integer, Integer, Integer)> {
-            let (enc0, s) = ek_me
-                .encrypt_with_random(&mut OsRng, &zero)
-                .map_err(|_| fail("encrypt"))?;
-            let d = ek_me
-                .oadd(&ek_me.omul(x, &my_k).map_err(|_| fail("omul"))?, &enc0)
-                .map_err(|_| fail("oadd"))?;
-            let (yy, r) = ek_me
-                .encrypt_with_random(&mut OsRng, &zero)
-                .map_err(|_| fail("encrypt"))?;
-            Ok((d, yy, s, r))
-        };
-        let (h, h_y, hs, hr) = self_affine(g_int)?;
-        let (h_hat, h_hat_y, hhs, hhr) = self_affine(&w_int)?;
         let public = R2Public {
             gamma: gamma_pt,
-            h: BigHex(h.clone()),
-            h_y: BigHex(h_y.clone()),
-            h_hat: BigHex(h_hat.clone()),
-            h_hat_y: BigHex(h_hat_y.clone()),
             mta,
         };
         let mut out = BTreeMap::new();
-        for &j in &others {
-            let (p_d, p_d_hat) = proofs.remove(&j).ok_or(Error::Misuse("proof missing"))?;
-            let aff_h = self.prove_aff(
-                j, self.me, &my_k, &h, &h_y, g_int, &zero, &hs, &hr, &gamma_pt,
-            )?;
-            let aff_h_hat = self.prove_aff(
-                j, self.me, &my_k, &h_hat, &h_hat_y, &w_int, &zero, &hhs, &hhr, &w_pt,
-            )?;
+        for (j, (aff_d, aff_d_hat)) in proofs {
             let msg = R2 {
                 public: public.clone(),
-                aff_d: p_d,
-                aff_d_hat: p_d_hat,
-                aff_h,
-                aff_h_hat,
+                aff_d,
+                aff_d_hat,
             };
             out.insert(j, crate::adapter::encode(&msg)?);
         }
@@ -572,96 +339,79 @@ impl Presign {
         Ok(out)
     }
 
+    /// Checks a peer's round-2 message: ciphertexts in range, and the MtA / MtAwc
+    /// responses it made for us against Γ_i and W_i. Returns our two MtA plaintexts.
+    fn check_r2(&self, i: PartyIndex, m: &R2) -> Result<(S, S)> {
+        let me = self.me;
+        let ek_i = self.ek(i)?;
+        let p = &m.public;
+        let expected: Vec<PartyIndex> = self.signers.iter().copied().filter(|&j| j != i).collect();
+        if !p.mta.keys().copied().eq(expected) {
+            return Err(blame(
+                i,
+                "MtA ciphertexts are not for exactly the other signers",
+            ));
+        }
+        for (&j, c) in &p.mta {
+            let ek_j = if j == me {
+                self.dk.encryption_key()
+            } else {
+                self.ek(j)?
+            };
+            ciphertext(i, &c.d, ek_j, "D")?;
+            ciphertext(i, &c.d_hat, ek_j, "D̂")?;
+            ciphertext(i, &c.y, ek_i, "Y")?;
+            ciphertext(i, &c.y_hat, ek_i, "Ŷ")?;
+        }
+        let mine = p
+            .mta
+            .get(&me)
+            .ok_or_else(|| blame(i, "no MtA ciphertext for us"))?;
+        let w_i = self.ws.get(&i).ok_or(Error::Misuse("W missing"))?;
+        let my_k = self.ks.get(&me).ok_or(Error::Misuse("own K missing"))?;
+        let st = |d, y, big_x| AffStatement {
+            key0: me,
+            c: my_k,
+            d,
+            y,
+            big_x,
+        };
+        self.verify_aff(
+            i,
+            &st(&mine.d.0, &mine.y.0, &p.gamma),
+            &m.aff_d,
+            "MtA response (k·γ)",
+        )?;
+        self.verify_aff(
+            i,
+            &st(&mine.d_hat.0, &mine.y_hat.0, w_i),
+            &m.aff_d_hat,
+            "MtAwc response (k·w)",
+        )?;
+        let plain = |c: &BigHex, what: &str| {
+            self.dk
+                .decrypt(&c.0)
+                .map(|a| a.to_scalar::<Secp256k1>())
+                .map_err(|_| blame(i, format!("{what} does not decrypt")))
+        };
+        Ok((
+            plain(&mine.d, "MtA response")?,
+            plain(&mine.d_hat, "MtAwc response")?,
+        ))
+    }
+
     fn round2(
         &mut self,
         inbox: BTreeMap<PartyIndex, Vec<u8>>,
     ) -> Result<BTreeMap<PartyIndex, Vec<u8>>> {
         let me = self.me;
-        let my_k = self
-            .ks
-            .get(&me)
-            .cloned()
-            .ok_or(Error::Misuse("own K missing"))?;
         let mut alphas = S::zero();
         let mut alphas_hat = S::zero();
         for (&i, payload) in &inbox {
             let m: R2 = decode(i, payload)?;
-            let ek_i = self.ek(i)?.clone();
-            let p = &m.public;
-            let expected: Vec<PartyIndex> =
-                self.signers.iter().copied().filter(|&j| j != i).collect();
-            if p.mta.keys().copied().collect::<Vec<_>>() != expected {
-                return Err(blame(
-                    i,
-                    "MtA ciphertexts are not for exactly the other signers",
-                ));
-            }
-            for (&j, c) in &p.mta {
-                let ek_j = self.ek(j)?;
-                ciphertext(i, &c.d, ek_j, "D")?;
-                ciphertext(i, &c.d_hat, ek_j, "D̂")?;
-                ciphertext(i, &c.y, &ek_i, "Y")?;
-                ciphertext(i, &c.y_hat, &ek_i, "Ŷ")?;
-            }
-            for c in [&p.h, &p.h_y, &p.h_hat, &p.h_hat_y] {
-                ciphertext(i, c, &ek_i, "H")?;
-            }
-            let mine = p
-                .mta
-                .get(&me)
-                .ok_or_else(|| blame(i, "no MtA ciphertext for us"))?;
-            let w_i = *self.ws.get(&i).ok_or(Error::Misuse("W missing"))?;
-            let k_i = self.ks.get(&i).cloned().ok_or(Error::Misuse("K missing"))?;
-            self.verify_aff(
-                i,
-                me,
-                &my_k,
-                &mine.d.0,
-                &mine.y.0,
-                &p.gamma,
-                &m.aff_d,
-                "MtA response (k·γ)",
-            )?;
-            self.verify_aff(
-                i,
-                me,
-                &my_k,
-                &mine.d_hat.0,
-                &mine.y_hat.0,
-                &w_i,
-                &m.aff_d_hat,
-                "MtAwc response (k·w)",
-            )?;
-            self.verify_aff(
-                i,
-                i,
-                &k_i,
-                &p.h.0,
-                &p.h_y.0,
-                &p.gamma,
-                &m.aff_h,
-                "H (k_i·γ_i)",
-            )?;
-            self.verify_aff(
-                i,
-                i,
-                &k_i,
-                &p.h_hat.0,
-                &p.h_hat_y.0,
-                &w_i,
-                &m.aff_h_hat,
-                "Ĥ (k_i·w_i)",
-            )?;
-            let a = self
-                .dk
-                .decrypt(&mine.d.0)
-                .map_err(|_| blame(i, "MtA response does not decrypt"))?;
-            let a_hat = self
-                .dk
-                .decrypt(&mine.d_hat.0)
-                .map_err(|_| blame(i, "MtAwc response does not decrypt"))?;
-            alphas += a.to_scalar::<Secp256k1>();
-            alphas_hat += a_hat.to_scalar::<Secp256k1>();
+            let (a, a_hat) = self.check_r2(i, &m)?;
+            alphas += a;
+            alphas_hat += a_hat;
             self.pubs.insert(i, m.public);
         }
         let mut betas = S::zero();
@@ -675,70 +425,32 @@ impl Presign {
         self.delta = k * gamma + alphas + betas;
         self.sigma = k * self.w + alphas_hat + betas_hat;
         self.big_gamma = self.pubs.values().map(|p| p.gamma).sum();
-        let echo = self.echo()?;
-        let u = self.share_ciphertext(me, false)?;
-        let v = self.share_ciphertext(me, true)?;
-        let u_plain = self
-            .dk
-            .decrypt(&u)
-            .map_err(|_| fail("U does not decrypt"))?;
-        let v_plain = self
-            .dk
-            .decrypt(&v)
-            .map_err(|_| fail("V does not decrypt"))?;
-        if u_plain.to_scalar::<Secp256k1>() != self.delta
-            || v_plain.to_scalar::<Secp256k1>() != self.sigma
-        {
-            return Err(fail(
-                "own δ/σ share differs from its ciphertext (a peer's MtA data is inconsistent)",
-            ));
-        }
-        let (u_nonce, v_nonce) = (self.nonce_of(&u)?, self.nonce_of(&v)?);
         let public = R3Public {
-            delta: self.delta,
+            delta: self.delta + self.faults.delta_offset.unwrap_or_else(S::zero),
             big_delta: self.big_gamma * k,
-            sigma_gamma: self.big_gamma * self.sigma,
-            echo,
+            sigma_gamma: self.big_gamma * self.sigma
+                + self.faults.sigma_offset.unwrap_or_else(Point::zero),
+            echo: self.echo()?,
         };
-        let g = Point::<Secp256k1>::generator().to_point();
+        let my_k = self.ks.get(&me).ok_or(Error::Misuse("own K missing"))?;
         let mut out = BTreeMap::new();
         for j in self.others().collect::<Vec<_>>() {
-            let aux = self.aux_of(j)?;
             let log_k = self.prove_log(
                 self.fs("log-k", me, j),
                 zk::ELL,
-                &my_k,
+                my_k,
                 &self.k,
                 &self.k_nonce,
                 &self.big_gamma,
-                &aux,
-            )?;
-            let log_delta = self.prove_log(
-                self.fs("log-delta", me, j),
-                zk::ELL_SUM,
-                &u,
-                &u_plain,
-                &u_nonce,
-                &g,
-                &aux,
-            )?;
-            let log_sigma = self.prove_log(
-                self.fs("log-sigma", me, j),
-                zk::ELL_SUM,
-                &v,
-                &v_plain,
-                &v_nonce,
-                &self.big_gamma,
-                &aux,
+                &self.aux_of(j)?,
             )?;
             let msg = R3 {
                 public: public.clone(),
                 log_k,
-                log_delta,
-                log_sigma,
             };
             out.insert(j, crate::adapter::encode(&msg)?);
         }
+        self.r3.insert(me, public);
         Ok(out)
     }
 
@@ -754,8 +466,6 @@ impl Presign {
     fn round3(&mut self, inbox: BTreeMap<PartyIndex, Vec<u8>>) -> Result<Next<Out>> {
         let me = self.me;
         let echo = self.echo()?;
-        let g = Point::<Secp256k1>::generator().to_point();
-        let mut publics = BTreeMap::new();
         for (&i, payload) in &inbox {
             let m: R3 = decode(i, payload)?;
             if m.public.echo != echo {
@@ -764,59 +474,33 @@ impl Presign {
                     reason: format!("gg20: party {i} saw different public round-1/2 messages than we did (a party sent different values to different parties)"),
                 });
             }
-            let k_i = self.ks.get(&i).cloned().ok_or(Error::Misuse("K missing"))?;
+            let k_i = self.ks.get(&i).ok_or(Error::Misuse("K missing"))?;
             self.verify_log(
                 self.fs("log-k", i, me),
                 zk::ELL,
                 i,
-                &k_i,
+                k_i,
                 &m.public.big_delta,
                 &self.big_gamma,
                 &m.log_k,
                 "Δ_i = k_i·Γ",
             )?;
-            let u = self.share_ciphertext(i, false)?;
-            let v = self.share_ciphertext(i, true)?;
-            self.verify_log(
-                self.fs("log-delta", i, me),
-                zk::ELL_SUM,
-                i,
-                &u,
-                &(g * m.public.delta),
-                &g,
-                &m.log_delta,
-                "δ_i share is wrong (does not match its MtA ciphertexts)",
-            )?;
-            self.verify_log(
-                self.fs("log-sigma", i, me),
-                zk::ELL_SUM,
-                i,
-                &v,
-                &m.public.sigma_gamma,
-                &self.big_gamma,
-                &m.log_sigma,
-                "σ_i share is wrong (does not match its MtAwc ciphertexts)",
-            )?;
-            publics.insert(i, m.public);
+            self.r3.insert(i, m.public);
         }
-        publics.insert(
-            me,
-            R3Public {
-                delta: self.delta,
-                big_delta: self.big_gamma * self.k.to_scalar::<Secp256k1>(),
-                sigma_gamma: self.big_gamma * self.sigma,
-                echo,
-            },
-        );
-        let delta: S = publics.values().map(|p| p.delta).sum();
-        let delta_inv = delta.invert().ok_or_else(|| fail("δ = 0; run again"))?;
-        let sum_delta: GPoint = publics.values().map(|p| p.big_delta).sum();
-        let sum_sigma: GPoint = publics.values().map(|p| p.sigma_gamma).sum();
+        let g = Point::<Secp256k1>::generator().to_point();
+        let delta: S = self.r3.values().map(|p| p.delta).sum();
+        let sum_delta: GPoint = self.r3.values().map(|p| p.big_delta).sum();
+        let sum_sigma: GPoint = self.r3.values().map(|p| p.sigma_gamma).sum();
         if sum_delta != g * delta || sum_sigma != *self.data.public_key * delta {
-            return Err(fail("presignature consistency check failed"));
+            self.identifying = true;
+            if !self.faults.refuse_identification {
+                return self.identification().map(Next::Send);
+            }
         }
+        let delta_inv = delta.invert().ok_or_else(|| fail("δ = 0; run again"))?;
         let r_point = self.big_gamma * delta_inv;
-        let checks = publics
+        let checks = self
+            .r3
             .iter()
             .map(|(&j, p)| (j, (p.big_delta * delta_inv, p.sigma_gamma * delta_inv)))
             .collect();
@@ -826,30 +510,78 @@ impl Presign {
             sigma: self.sigma,
             checks,
         };
-        match self.prehash {
-            None => Ok(Next::Done(Out::Presignature(presig))),
-            Some(m) => {
-                let s = partial(&presig, &m)?;
-                self.presig = Some(presig);
-                let payload = crate::adapter::encode(&R4 { s })?;
-                Ok(Next::Send(
-                    self.others().map(|j| (j, payload.clone())).collect(),
-                ))
-            }
+        let body = match self.prehash {
+            None => R4Body::Ack,
+            Some(m) => R4Body::Partial(partial(&presig, &m)?),
+        };
+        self.presig = Some(presig);
+        self.r4_message(body)
+            .map(|p| Next::Send(self.others().map(|j| (j, p.clone())).collect()))
+    }
+
+    /// Hash of every signer's round-3 public values as this party holds them.
+    fn echo3(&self) -> Result<[u8; 32]> {
+        let mut h = Sha256::new();
+        h.update(b"mpc-core/gg20/round3-echo/v1");
+        for (i, p) in &self.r3 {
+            h.update(i.to_be_bytes());
+            h.update(crate::adapter::encode(p)?);
         }
+        Ok(h.finalize().into())
+    }
+
+    fn r4_message(&self, body: R4Body) -> Result<Vec<u8>> {
+        crate::adapter::encode(&R4 {
+            echo: self.echo3()?,
+            body,
+        })
     }
 
     fn round4(&mut self, inbox: BTreeMap<PartyIndex, Vec<u8>>) -> Result<Next<Out>> {
+        let echo = self.echo3()?;
+        let mut bodies = BTreeMap::new();
+        let mut differ = None;
+        for (&i, payload) in &inbox {
+            let m: R4 = decode(i, payload)?;
+            if m.echo != echo {
+                differ.get_or_insert(i);
+            }
+            bodies.insert(i, (m.echo == echo, m.body));
+        }
+        // With equal round-3 values every honest party took the same decision. After a
+        // failed check, identification messages are checked against our own round-3 values
+        // whatever their sender's echo says.
+        if self.identifying {
+            return Err(self.identify(bodies));
+        }
+        if let Some(i) = differ {
+            return Err(Error::Aborted {
+                culprits: vec![],
+                reason: format!("gg20: party {i} holds different round-3 values than we do (a party sent different values to different parties)"),
+            });
+        }
         let presig = self
             .presig
             .take()
             .ok_or(Error::Misuse("round 4 before round 3"))?;
-        let m = self.prehash.ok_or(Error::Misuse("no message"))?;
-        let mut partials = vec![(self.me, partial(&presig, &m)?)];
-        for (&i, payload) in &inbox {
-            let r: R4 = decode(i, payload)?;
-            partials.push((i, r.s));
+        let mut partials = vec![];
+        for (i, (_, body)) in bodies {
+            match (body, self.prehash) {
+                (R4Body::Partial(s), Some(_)) => partials.push((i, s)),
+                (R4Body::Ack, None) => {}
+                (R4Body::Identify(_), _) => {
+                    return Err(blame(
+                        i,
+                        "claims a failed presignature check on values for which it passes",
+                    ))
+                }
+                _ => return Err(blame(i, "sent the wrong kind of round-4 message")),
+            }
         }
+        let Some(m) = self.prehash else {
+            return Ok(Next::Done(Out::Presignature(presig)));
+        };
+        partials.push((self.me, partial(&presig, &m)?));
         let sig = combine(&presig.r_point, &presig.checks, &self.pk, &m, &partials)?;
         Ok(Next::Done(Out::Signature(sig)))
     }
@@ -916,10 +648,7 @@ impl Rounds for Presign {
     const ROUNDS: u8 = 4;
 
     fn start(&mut self) -> Result<BTreeMap<PartyIndex, Vec<u8>>> {
-        let ek = self.ek(self.me)?.clone();
-        let (k_c, nonce) = ek
-            .encrypt_with_random(&mut OsRng, &self.k)
-            .map_err(|_| fail("encrypt k"))?;
+        let (k_c, nonce) = encrypt(&self.dk, &self.k)?;
         self.k_nonce = nonce;
         self.ks.insert(self.me, k_c.clone());
         let mut out = BTreeMap::new();
@@ -928,7 +657,7 @@ impl Rounds for Presign {
                 &self.fs("enc", self.me, j).state(),
                 &self.aux_of(j)?,
                 penc::Data {
-                    key: &ek,
+                    key: &self.dk,
                     ciphertext: &k_c,
                 },
                 penc::PrivateData {

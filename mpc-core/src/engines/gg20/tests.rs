@@ -138,45 +138,54 @@ fn edit_certify(m: &mut Message, f: impl FnOnce(&mut CertifyMsg)) {
 
 #[test]
 fn bitforge_small_factor_modulus_is_refused() {
-    // Party 2's Paillier modulus N = 7919 · q (q a ~2040-bit prime, both ≡ 3 mod 4): a valid
-    // Paillier–Blum modulus, so Π-mod passes, but with a small factor (BitForge).
+    // Party 2's Paillier modulus N = f · q (q a ~2040-bit prime, both ≡ 3 mod 4): a
+    // Paillier–Blum modulus with a small factor (BitForge). A factor below 2^16 is caught by
+    // Π-mod's trial division; a 200-bit one passes Π-mod and is caught by Π-fac.
     let mut rng = OsRng;
     let mut rand = cggmp21::paillier_zk::fast_paillier::utils::external_rand(&mut rng);
-    let small = Integer::from(7919u32);
-    let big = loop {
-        let mut r = Integer::from(Integer::random_bits(2040, &mut rand));
-        r.set_bit(2039, true);
+    let mut blum = |bits: u32| loop {
+        let mut r = Integer::from(Integer::random_bits(bits, &mut rand));
+        r.set_bit(bits - 1, true);
         let p = r.next_prime();
         if p.mod_u(4) == 3 {
             break p;
         }
     };
-    let weak = Integer::from(&small * &big);
-    let shares: Vec<Gg20Share> = imported()
-        .iter()
-        .map(|s| {
-            let d = s.data();
-            let mut params = d.params.clone();
-            params[2].n = BigHex(weak.clone());
-            let mut own = d.own.clone();
-            if s.index() == 2 {
-                own.p = BigHex(small.clone());
-                own.q = BigHex(big.clone());
-            }
-            Gg20::from_parts(
-                s.index(),
-                s.threshold(),
-                d.x.clone(),
-                d.share_ids.clone(),
-                d.public_shares.clone(),
-                d.public_key,
-                own,
-                params,
-            )
-            .unwrap()
-        })
-        .collect();
-    assert_blames(certify_with(&shares, 2, |_| {}), 2, "Π-fac");
+    let big = blum(2040);
+    for (small, words) in [
+        (
+            Integer::from(7919u32),
+            "Π-mod proof for N is invalid: N has a prime factor below 2^16",
+        ),
+        (blum(200), "Π-fac proof for N is invalid"),
+    ] {
+        let weak = Integer::from(&small * &big);
+        let shares: Vec<Gg20Share> = imported()
+            .iter()
+            .map(|s| {
+                let d = s.data();
+                let mut params = d.params.clone();
+                params[2].n = BigHex(weak.clone());
+                let mut own = d.own.clone();
+                if s.index() == 2 {
+                    own.p = BigHex(small.clone());
+                    own.q = BigHex(big.clone());
+                }
+                Gg20::from_parts(
+                    s.index(),
+                    s.threshold(),
+                    d.x.clone(),
+                    d.share_ids.clone(),
+                    d.public_shares.clone(),
+                    d.public_key,
+                    own,
+                    params,
+                )
+                .unwrap()
+            })
+            .collect();
+        assert_blames(certify_with(&shares, 2, |_| {}), 2, words);
+    }
 }
 
 #[test]
@@ -185,7 +194,7 @@ fn pi_mod_with_gcd_w_n_not_one_is_refused() {
     let p2 = shares[2].data().own.p.0.clone();
     assert_blames(
         certify_with(&shares, 2, move |m| {
-            edit_certify(m, |c| c.public.mod_n.0.w = p2.clone())
+            edit_certify(m, |c| c.public.mod_n.w = data::BigHex(p2.clone()))
         }),
         2,
         "Π-mod proof for N",
@@ -269,6 +278,7 @@ fn out_of_range_mta_response_is_refused() {
     let huge = Integer::from(1u8) << (zk::ELL_PRIME + zk::EPSILON + 8) as u32;
     let runs = presign_runs(certified(), sid(), |i| Faults {
         mta_y: (i == 1).then(|| huge.clone()),
+        ..Faults::default()
     });
     assert_blames(run_local(runs), 1, "range");
 }
@@ -292,20 +302,73 @@ fn runs_with_bad(
         .collect()
 }
 
+/// A presigning run of SET where party `bad` commits `fault`, in presign-only mode
+/// (`prehash` None) or signing mode.
+fn faulty_run(
+    bad: PartyIndex,
+    prehash: Option<[u8; 32]>,
+    fault: impl Fn() -> Faults,
+) -> Result<Vec<Out>> {
+    let s = sid();
+    let runs = SET
+        .iter()
+        .map(|&i| {
+            let ctx = SessionCtx::new(s, SchemeId::Gg20Secp256k1, i, &SET).unwrap();
+            let faults = if i == bad { fault() } else { Faults::default() };
+            let purpose = if prehash.is_some() { "sign" } else { "presign" };
+            Box::new(
+                presign_run(&ctx, &certified()[usize::from(i)], prehash, purpose, faults).unwrap(),
+            ) as BoxedProtocol<Out>
+        })
+        .collect();
+    run_local(runs)
+}
+
 #[test]
 fn wrong_delta_share_is_refused() {
-    let runs = runs_with_bad(1, |m| {
-        edit_r3(m, |r| r.public.delta += cggmp21::generic_ec::Scalar::one())
-    });
-    assert_blames(run_local(runs), 1, "δ_i");
+    let fault = || Faults {
+        delta_offset: Some(cggmp21::generic_ec::Scalar::one()),
+        ..Faults::default()
+    };
+    assert_blames(faulty_run(1, Some([9; 32]), fault), 1, "δ_i");
+    assert_blames(faulty_run(1, None, fault), 1, "δ_i");
 }
 
 #[test]
 fn wrong_sigma_share_is_refused() {
-    let runs = runs_with_bad(2, |m| {
-        edit_r3(m, |r| r.public.sigma_gamma += Point::generator())
+    let fault = || Faults {
+        sigma_offset: Some(Point::generator().to_point()),
+        ..Faults::default()
+    };
+    assert_blames(faulty_run(2, Some([9; 32]), fault), 2, "σ_i");
+    assert_blames(faulty_run(2, None, fault), 2, "σ_i");
+}
+
+#[test]
+fn wrong_delta_share_then_refusing_to_identify_is_named() {
+    let fault = || Faults {
+        delta_offset: Some(cggmp21::generic_ec::Scalar::one()),
+        refuse_identification: true,
+        ..Faults::default()
+    };
+    assert_blames(faulty_run(0, Some([9; 32]), fault), 0, "did not prove");
+}
+
+#[test]
+fn round3_values_sent_differently_to_different_parties_abort() {
+    // Party 1 tells party 2 a different δ_1 than it told party 0 (and holds itself).
+    let runs = runs_with_bad(1, |m| {
+        if m.to == Some(2) {
+            edit_r3(m, |r| r.public.delta += cggmp21::generic_ec::Scalar::one())
+        }
     });
-    assert_blames(run_local(runs), 2, "σ_i");
+    match run_local(runs) {
+        Err(Error::Aborted { culprits, reason }) => {
+            assert!(culprits.is_empty(), "{reason}");
+            assert!(reason.contains("different round-3 values"), "{reason}");
+        }
+        other => panic!("expected an abort, got {:?}", other.map(|_| ())),
+    }
 }
 
 #[test]

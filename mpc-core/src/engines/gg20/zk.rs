@@ -1,7 +1,8 @@
 //! Zero-knowledge proofs of the GG20 engine and their parameters.
 //!
-//! Paillier proofs come from `paillier-zk` (Π-mod, Π-fac, Π-enc, Π-aff-g, Π-log*); the
-//! ring-Pedersen relation proof Π-prm (h2 = h1^α mod Ñ, binary challenges) is ours. Every
+//! Π-fac, Π-enc, Π-aff-g and Π-log* come from `paillier-zk`; Π-mod (see `pmod`: CRT prover,
+//! batched verifier) and the ring-Pedersen relation proof Π-prm (h2 = h1^α mod Ñ, binary
+//! challenges, CRT prover, fixed-base verifier) are ours. Every
 //! Fiat–Shamir challenge hashes a `udigest` structure tagged with the engine, the purpose
 //! of the proof, the session (or key) id, the prover and the verifier, so a proof made for
 //! one of them is worthless for any other.
@@ -22,10 +23,11 @@ pub(crate) type D = Sha256;
 pub(crate) const ELL: usize = 256;
 pub(crate) const EPSILON: usize = 230;
 pub(crate) const ELL_PRIME: usize = 848;
-/// Range of the δ_i / σ_i ciphertext sums (a few bits above ℓ' for up to 128 signers).
-pub(crate) const ELL_SUM: usize = ELL_PRIME + 10;
+/// Range of the δ_i / σ_i plaintexts: Π-aff-g bounds a mask only by 2^(ℓ'+ε), so a sum of
+/// up to 2·255 masks plus the products stays below 2^(ℓ'+ε+10) (far below N/2).
+pub(crate) const ELL_SUM: usize = ELL_PRIME + EPSILON + 10;
 /// Repetitions of Π-mod and Π-prm: soundness error 2^-80 per proof (the repetition count
-/// tss-lib's own Π-mod uses). Verification is the bulk of certifying a signer set.
+/// tss-lib's own Π-mod uses).
 pub(crate) const M: usize = 80;
 /// Smallest accepted Paillier / ring-Pedersen modulus.
 pub(crate) const MIN_MODULUS_BITS: u32 = 2046;
@@ -110,31 +112,41 @@ fn prm_challenge(
         .collect()
 }
 
-/// Proves h2 = h1^alpha mod ntilde; `phi` is φ(Ñ).
+/// Proves h2 = h1^alpha mod Ñ = p·q (the primes of Ñ make the commitments CRT-fast).
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn prm_prove<R: RngCore + CryptoRng>(
     fs: &Fs<'_>,
-    ntilde: &Integer,
-    phi: &Integer,
+    p: &Integer,
+    q: &Integer,
     h1: &Integer,
     h2: &Integer,
     alpha: &Integer,
     rng: &mut R,
 ) -> Option<PrmProof> {
+    let ntilde = Integer::from(p * q);
+    let (p1, q1) = (Integer::from(p - 1u8), Integer::from(q - 1u8));
+    let phi = Integer::from(&p1 * &q1);
+    let q_inv = Integer::from(q.invert_ref(p)?);
     let mut rand = fast_paillier::utils::external_rand(rng);
     let a: Vec<Integer> = (0..M)
         .map(|_| phi.random_below_ref(&mut rand).into())
         .collect();
     let commitments = a
         .iter()
-        .map(|ai| h1.pow_mod_ref(ai, ntilde).map(|v| BigHex(v.into())))
+        .map(|ai| {
+            let (ep, eq) = (Integer::from(ai % &p1), Integer::from(ai % &q1));
+            let xp = Integer::from(h1.pow_mod_ref(&ep, p)?);
+            let xq = Integer::from(h1.pow_mod_ref(&eq, q)?);
+            Some(BigHex(super::pmod::crt(&xp, &xq, p, q, &q_inv)))
+        })
         .collect::<Option<Vec<_>>>()?;
-    let e = prm_challenge(fs, ntilde, h1, h2, &commitments);
+    let e = prm_challenge(fs, &ntilde, h1, h2, &commitments);
     let responses = a
         .iter()
         .zip(e)
         .map(|(ai, ei)| {
             let z = if ei { (ai + alpha).into() } else { ai.clone() };
-            BigHex(z % phi)
+            BigHex(z % &phi)
         })
         .collect();
     Some(PrmProof {
@@ -154,6 +166,7 @@ pub(crate) fn prm_verify(
         return false;
     }
     let e = prm_challenge(fs, ntilde, h1, h2, &proof.commitments);
+    let h1_pow = FixedBase::new(h1, ntilde, ntilde.significant_bits());
     proof
         .commitments
         .iter()
@@ -163,7 +176,7 @@ pub(crate) fn prm_verify(
             if z.0.cmp0().is_lt() || z.0.significant_bits() > ntilde.significant_bits() {
                 return false;
             }
-            let Some(lhs) = h1.pow_mod_ref(&z.0, ntilde).map(Integer::from) else {
+            let Some(lhs) = h1_pow.pow(&z.0) else {
                 return false;
             };
             let rhs = if ei {
@@ -270,3 +283,123 @@ pub(crate) fn sqrt(n: &Integer) -> Integer {
 }
 
 pub(crate) type GPoint = Point<Secp256k1>;
+
+/// Powers of one base modulo n from a precomputed table (Yao's method with 2^W-ary digits):
+/// about |e|/W + 2^W multiplications per power instead of |e| squarings.
+pub(crate) struct FixedBase {
+    /// base^(2^(W·j)) mod n.
+    table: Vec<Integer>,
+    n: Integer,
+}
+
+impl FixedBase {
+    const W: u32 = 6;
+
+    /// A table for exponents of up to `max_bits` bits.
+    pub(crate) fn new(base: &Integer, n: &Integer, max_bits: u32) -> Self {
+        let digits = max_bits.div_ceil(Self::W) as usize;
+        let mut table = Vec::with_capacity(digits);
+        let mut cur = Integer::from(base % n);
+        if cur.cmp0().is_lt() {
+            cur += n;
+        }
+        for _ in 0..digits {
+            table.push(cur.clone());
+            for _ in 0..Self::W {
+                cur.square_mut();
+                cur %= n;
+            }
+        }
+        FixedBase {
+            table,
+            n: n.clone(),
+        }
+    }
+
+    /// base^e mod n, for 0 ≤ e below the table's size (None otherwise).
+    pub(crate) fn pow(&self, e: &Integer) -> Option<Integer> {
+        let w = Self::W as usize;
+        if e.cmp0().is_lt() || e.significant_bits() as usize > w * self.table.len() {
+            return None;
+        }
+        let mut by_digit: Vec<Vec<&Integer>> = vec![Vec::new(); 1 << w];
+        for (j, t) in self.table.iter().enumerate() {
+            let d = (0..w).fold(0usize, |d, b| {
+                d | (usize::from(e.get_bit(u32::try_from(j * w + b).unwrap_or(u32::MAX))) << b)
+            });
+            by_digit.get_mut(d)?.push(t);
+        }
+        // Π_j T_j^(d_j) = Π_{v ≥ 1} (Π_{j: d_j ≥ v} T_j).
+        let mut a = Integer::from(1u8);
+        let mut r = Integer::from(1u8);
+        for ts in by_digit.iter().skip(1).rev() {
+            for t in ts {
+                a *= *t;
+                a %= &self.n;
+            }
+            r *= &a;
+            r %= &self.n;
+        }
+        Some(r)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use rand_core::OsRng;
+
+    fn prime(bits: u32) -> Integer {
+        let mut rng = OsRng;
+        let mut rand = fast_paillier::utils::external_rand(&mut rng);
+        let mut c = Integer::from(Integer::random_bits(bits, &mut rand));
+        c.set_bit(bits - 1, true);
+        c.next_prime()
+    }
+
+    #[test]
+    fn fixed_base_powers_match_pow_mod() {
+        let n = prime(512) * prime(512);
+        let base = Integer::from(123_456_789u32);
+        let table = FixedBase::new(&base, &n, 1024);
+        let mut rng = OsRng;
+        let mut rand = fast_paillier::utils::external_rand(&mut rng);
+        let max = Integer::from(Integer::ONE << 1024u32) - 1u8;
+        for e in [
+            Integer::ZERO,
+            Integer::from(1u8),
+            Integer::from(64u8),
+            max.clone(),
+        ]
+        .into_iter()
+        .chain((0..20).map(|_| Integer::from(Integer::random_bits(1024, &mut rand))))
+        {
+            let want = Integer::from(base.pow_mod_ref(&e, &n).unwrap());
+            assert_eq!(table.pow(&e), Some(want));
+        }
+        assert_eq!(table.pow(&max.clone().square()), None);
+        assert_eq!(table.pow(&Integer::from(-1)), None);
+    }
+
+    #[test]
+    fn prm_proof_verifies_only_for_its_statement() {
+        let (p, q) = (prime(512), prime(512));
+        let n = Integer::from(&p * &q);
+        let h1 = Integer::from(Integer::from(987_654_321u32).square_ref()) % &n;
+        let alpha = Integer::from(0xdead_beefu32) << 600u32;
+        let h2 = Integer::from(h1.pow_mod_ref(&alpha, &n).unwrap());
+        let fs = Fs {
+            purpose: "test",
+            session: &[3; 32],
+            prover: 0,
+            verifier: None,
+        };
+        let proof = prm_prove(&fs, &p, &q, &h1, &h2, &alpha, &mut OsRng).unwrap();
+        assert!(prm_verify(&fs, &n, &h1, &h2, &proof));
+        let other = Integer::from(&h2 * 4u8) % &n;
+        assert!(!prm_verify(&fs, &n, &h1, &other, &proof));
+        assert!(!prm_verify(&Fs { prover: 1, ..fs }, &n, &h1, &h2, &proof));
+    }
+}

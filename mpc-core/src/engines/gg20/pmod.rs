@@ -87,6 +87,25 @@ fn pow(b: &Integer, e: &Integer, m: &Integer) -> Option<Integer> {
     b.pow_mod_ref(e, m).map(Integer::from)
 }
 
+/// The (a, b) for which (−1)^a·w^b·y is a square modulo both p and q, with that value.
+fn residue_choice(
+    y: &Integer,
+    w: &Integer,
+    n: &Integer,
+    p: &Integer,
+    q: &Integer,
+) -> Option<(bool, bool, Integer)> {
+    let yw = Integer::from(y * w) % n;
+    [
+        (false, false, y.clone()),
+        (true, false, Integer::from(n - y)),
+        (true, true, Integer::from(n - &yw)),
+        (false, true, yw),
+    ]
+    .into_iter()
+    .find(|(_, _, r)| r.legendre(p) == 1 && r.legendre(q) == 1)
+}
+
 /// Proves that N = p·q is a Paillier–Blum modulus (None if it is not one).
 pub(crate) fn prove<R: RngCore + CryptoRng>(
     fs: &Fs<'_>,
@@ -116,17 +135,9 @@ pub(crate) fn prove<R: RngCore + CryptoRng>(
     let zp_e = Integer::from(n.invert_ref(&p1)?);
     let zq_e = Integer::from(n.invert_ref(&q1)?);
     let q_inv = Integer::from(q.invert_ref(p)?);
-    let minus = |v: Integer| &n - v;
     let mut reps = Vec::with_capacity(M);
     for y in ys {
-        let yw = Integer::from(&y * &w) % &n;
-        let candidates = [(false, false, y.clone()), (true, false, minus(y.clone()))];
-        let candidates = candidates
-            .into_iter()
-            .chain([(false, true, yw.clone()), (true, true, minus(yw))]);
-        let (a, b, r) = candidates
-            .into_iter()
-            .find(|(_, _, r)| r.legendre(p) == 1 && r.legendre(q) == 1)?;
+        let (a, b, r) = residue_choice(&y, &w, &n, p, q)?;
         let x = crt(&pow(&r, &xp_e, p)?, &pow(&r, &xq_e, q)?, p, q, &q_inv);
         let z = crt(&pow(&y, &zp_e, p)?, &pow(&y, &zq_e, q)?, p, q, &q_inv);
         reps.push((BigHex(x), a, b, BigHex(z)));
@@ -320,16 +331,7 @@ mod tests {
             .unwrap()
             .iter()
             .map(|y| {
-                let yw = Integer::from(y * &w) % &n;
-                let (a, b, r) = [
-                    (false, false, y.clone()),
-                    (true, false, Integer::from(&n - y)),
-                    (false, true, yw.clone()),
-                    (true, true, Integer::from(&n - &yw)),
-                ]
-                .into_iter()
-                .find(|(_, _, r)| r.legendre(&p) == 1 && r.legendre(&q) == 1)
-                .unwrap();
+                let (a, b, r) = residue_choice(y, &w, &n, &p, &q).unwrap();
                 let x = r.pow_mod_ref(&quart, &n).map(Integer::from).unwrap();
                 let z = y.pow_mod_ref(&e, &n).map(Integer::from).unwrap();
                 (BigHex(x), a, b, BigHex(z))

@@ -242,19 +242,22 @@ fn presign_runs(
     s: SessionId,
     faults: impl Fn(u16) -> Faults,
 ) -> Vec<BoxedProtocol<Out>> {
+    runs_for(shares, s, Some([9; 32]), faults)
+}
+
+/// Presigning runs of SET: signing `prehash`, or presign-only when it is None.
+fn runs_for(
+    shares: &[Gg20Share],
+    s: SessionId,
+    prehash: Option<[u8; 32]>,
+    faults: impl Fn(u16) -> Faults,
+) -> Vec<BoxedProtocol<Out>> {
+    let purpose = if prehash.is_some() { "sign" } else { "presign" };
     SET.iter()
         .map(|&i| {
             let ctx = SessionCtx::new(s, SchemeId::Gg20Secp256k1, i, &SET).unwrap();
-            Box::new(
-                presign_run(
-                    &ctx,
-                    &shares[usize::from(i)],
-                    Some([9; 32]),
-                    "sign",
-                    faults(i),
-                )
-                .unwrap(),
-            ) as BoxedProtocol<Out>
+            let run = presign_run(&ctx, &shares[usize::from(i)], prehash, purpose, faults(i));
+            Box::new(run.unwrap()) as BoxedProtocol<Out>
         })
         .collect()
 }
@@ -309,19 +312,13 @@ fn faulty_run(
     prehash: Option<[u8; 32]>,
     fault: impl Fn() -> Faults,
 ) -> Result<Vec<Out>> {
-    let s = sid();
-    let runs = SET
-        .iter()
-        .map(|&i| {
-            let ctx = SessionCtx::new(s, SchemeId::Gg20Secp256k1, i, &SET).unwrap();
-            let faults = if i == bad { fault() } else { Faults::default() };
-            let purpose = if prehash.is_some() { "sign" } else { "presign" };
-            Box::new(
-                presign_run(&ctx, &certified()[usize::from(i)], prehash, purpose, faults).unwrap(),
-            ) as BoxedProtocol<Out>
-        })
-        .collect();
-    run_local(runs)
+    run_local(runs_for(certified(), sid(), prehash, |i| {
+        if i == bad {
+            fault()
+        } else {
+            Faults::default()
+        }
+    }))
 }
 
 #[test]

@@ -8,7 +8,8 @@
 //! - `pki/`: a throwaway demo CA and one certificate per party plus the coordinator's
 //!   (made with `mpc_transport::devpki`; a real deployment uses its own CA);
 //! - `<scheme>-<t>of<n>/party-<i>.json`: key shares (see [`crate::KeyDir`]);
-//! - `pools/party-<i>/`: each party's durable CGGMP21 presignature pool.
+//! - `pools/party-<i>/`: each party's durable CGGMP21 presignature pool, sealed under the
+//!   DEMO-ONLY key file `pools/DEMO-ONLY-pool-kek.hex` (`mpc_node::pool::DurablePool`).
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -209,6 +210,33 @@ impl RequestPolicy for ChainPolicy {
     }
 }
 
+/// Party `i`'s durable presignature pool, sealed under the deployment's DEMO-ONLY key
+/// file (a real node takes its key-encryption key from its config: passphrase, key file
+/// or HSM).
+fn demo_pool(dir: &Path, i: u16) -> Res<mpc_node::pool::DurablePool<Cggmp21>> {
+    use mpc_node::seal::KeyFileKek;
+    let pools = dir.join("pools");
+    mpc_node::fsutil::private_dir(&pools)?;
+    let kek_path = pools.join("DEMO-ONLY-pool-kek.hex");
+    let kek = match KeyFileKek::from_file(&kek_path) {
+        Ok(k) => k,
+        Err(_) => match KeyFileKek::generate(&kek_path) {
+            Ok(k) => k,
+            // Another party process made it first.
+            Err(mpc_node::NodeError::Exists { .. }) => KeyFileKek::from_file(&kek_path)?,
+            Err(e) => return Err(e.into()),
+        },
+    };
+    let store =
+        mpc_node::store::SealedStore::open(pools.join(format!("party-{i}")), Arc::new(kek))?;
+    Ok(mpc_node::pool::DurablePool::open(
+        Arc::new(store),
+        "cggmp21",
+        i,
+        0,
+    )?)
+}
+
 /// Settings of a party process.
 #[derive(Debug, Clone, Default)]
 pub struct PartySettings {
@@ -227,7 +255,7 @@ pub fn run_party(dir: &Path, i: u16, s: &PartySettings) -> Res<()> {
     let keys = KeyDir(dir.to_path_buf());
     let at = |v: &[SocketAddr]| v.get(usize::from(i)).copied().ok_or("index out of range");
     let (mesh_addr, control_addr) = (at(&d.mesh)?, at(&d.control)?);
-    let pool = PresignaturePool::open(dir.join("pools").join(format!("party-{i}")))?;
+    let pool = demo_pool(dir, i)?;
     let held = vec![
         HeldKey::Cggmp21 {
             share: keys.load_one(SchemeId::Cggmp21Secp256k1, d.t, d.n, i)?,

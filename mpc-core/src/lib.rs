@@ -54,7 +54,6 @@ pub mod hexser;
 pub mod ids;
 pub mod import;
 pub mod local;
-pub mod presign_pool;
 pub mod presign_store;
 pub mod protocol;
 pub mod scheme;
@@ -69,8 +68,7 @@ pub use engines::gg20::{Gg20, Gg20KeygenConfig, Gg20Partial, Gg20Presignature, G
 pub use engines::primes::PaillierPrimes;
 pub use error::{Error, Result};
 pub use ids::{check_threshold, CurveId, PartyIndex, SchemeId, SessionCtx, SessionId};
-pub use presign_pool::{PoolEntry, PresignaturePool};
-pub use presign_store::PresignatureStore;
+pub use presign_store::{MemoryPresignatures, PoolEntry, PresignatureStore, StoredPresignature};
 pub use protocol::{BoxedProtocol, Message, Protocol, Step, MAX_PAYLOAD};
 pub use scheme::{Presigning, ThresholdScheme};
 pub use share::{KeyShare, ShareHeader, KEY_SHARE_FORMAT_VERSION};

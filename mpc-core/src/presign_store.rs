@@ -1,44 +1,181 @@
-//! Single use of presignatures, enforced at run time.
+//! Single use of presignatures: the store trait every presigning engine's pool implements,
+//! and an in-memory store.
 //!
 //! A presignature is consumed by value, so one value cannot be used twice. But a copy can
-//! come back (restored from storage, received twice). [`PresignatureStore`] remembers every
-//! id it has handed out and refuses to take it back or hand it out again.
+//! come back (restored from storage, received twice), and two partial signatures made with
+//! one presignature reveal the key share. A [`PresignatureStore`] remembers every id it has
+//! handed out and refuses to take it back or hand it out again.
+//!
+//! This crate does no file I/O: [`MemoryPresignatures`] keeps everything in memory (one
+//! process, lost on exit). A durable store (one that survives a restart and marks an id
+//! consumed on disk before the partial signature exists) lives in `mpc-node`; both
+//! implement the same trait, for every engine with [`Presigning`].
+//!
+//! ```
+//! use mpc_core::presign_store::{MemoryPresignatures, PresignatureStore};
+//! use mpc_core::Cggmp21;
+//!
+//! let store = MemoryPresignatures::<Cggmp21>::new();
+//! assert!(store.entries().is_empty());
+//! assert!(!store.is_consumed(&[7; 32]));
+//! ```
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 
-use crate::engines::cggmp21::{Cggmp21, Cggmp21Partial, Cggmp21Presignature};
+use zeroize::Zeroizing;
+
 use crate::error::{Error, Result};
 use crate::hexser::to_hex;
+use crate::ids::PartyIndex;
 use crate::scheme::Presigning;
-use crate::sig::SignRequest;
+use crate::sig::{PublicKey, SignRequest};
 
-/// Presignatures of one party, each usable once.
-#[derive(Default)]
-pub struct PresignatureStore {
-    ready: HashMap<[u8; 32], Cggmp21Presignature>,
+/// What a store needs of a presignature: its public description, a check that a request
+/// fits it (without using it), and a byte form for durable stores.
+pub trait StoredPresignature: Sized + Send + 'static {
+    /// Identifier, the same at every signer of one presigning run.
+    fn id(&self) -> [u8; 32];
+    /// The signers of the presigning run (key-generation indices).
+    fn signers(&self) -> Vec<PartyIndex>;
+    /// The derivation path fixed at presigning.
+    fn path(&self) -> Option<Vec<u32>>;
+    /// The key the combined signature verifies under (derived, if it has a path).
+    fn signing_key(&self) -> PublicKey;
+    /// Checks that `request` can be signed with this presignature, without using it.
+    ///
+    /// # Errors
+    /// [`Error::RequestMismatch`], [`Error::PresignatureMismatch`].
+    fn check_request(&self, request: &SignRequest) -> Result<()>;
+    /// The secret byte form (a durable store seals it before it touches a disk).
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] if it cannot be encoded.
+    fn to_bytes(&self) -> Result<Zeroizing<Vec<u8>>>;
+    /// Reads what [`StoredPresignature::to_bytes`] wrote; the id is recomputed.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`], [`Error::UnsupportedVersion`].
+    fn from_bytes(bytes: &[u8]) -> Result<Self>;
+
+    /// The public description.
+    fn entry(&self) -> PoolEntry {
+        PoolEntry {
+            id: self.id(),
+            signers: self.signers(),
+            path: self.path(),
+            signing_key: self.signing_key(),
+        }
+    }
+}
+
+/// What a store tells about a ready presignature (no secret).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PoolEntry {
+    /// Presignature id, the same at every signer.
+    pub id: [u8; 32],
+    /// Signers of the presigning run.
+    pub signers: Vec<PartyIndex>,
+    /// Derivation path fixed at presigning.
+    pub path: Option<Vec<u32>>,
+    /// The key it signs for.
+    pub signing_key: PublicKey,
+}
+
+/// Presignatures of one party and one engine, each usable once.
+pub trait PresignatureStore<S: Presigning>: Send {
+    /// Adds a presignature.
+    ///
+    /// # Errors
+    /// [`Error::PresignatureUsed`] if its id was used or is already stored;
+    /// [`Error::Storage`] for a durable store that cannot write it.
+    fn insert(&mut self, presignature: S::Presignature) -> Result<[u8; 32]>;
+
+    /// The ready presignatures.
+    fn entries(&self) -> Vec<PoolEntry>;
+
+    /// Whether `id` was consumed.
+    fn is_consumed(&self, id: &[u8; 32]) -> bool;
+
+    /// Issues the partial signature of presignature `id` for `request`, which must verify
+    /// under `signing_key`. Checks the key and request fit first (a request that does not
+    /// fit leaves the presignature ready), marks the id consumed (durably, for a durable
+    /// store), and only then computes the partial signature.
+    ///
+    /// # Errors
+    /// [`Error::PresignatureUsed`] for an id consumed or unknown;
+    /// [`Error::PresignatureMismatch`] or the engine's error for a key or request that does
+    /// not fit; [`Error::Storage`] if the consumption cannot be recorded (nothing issued).
+    fn partial_sign(
+        &mut self,
+        id: &[u8; 32],
+        signing_key: &PublicKey,
+        request: &SignRequest,
+    ) -> Result<S::PartialSignature>;
+
+    /// Number of ready presignatures.
+    fn len(&self) -> usize {
+        self.entries().len()
+    }
+
+    /// Whether none is ready.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Checks that presignature `p` may sign `request` under `signing_key`.
+///
+/// # Errors
+/// [`Error::PresignatureMismatch`] and the presignature's own check.
+pub fn check_fit<P: StoredPresignature>(
+    p: &P,
+    signing_key: &PublicKey,
+    request: &SignRequest,
+) -> Result<()> {
+    if p.signing_key() != *signing_key {
+        return Err(Error::PresignatureMismatch(
+            "the presignature was made for another key",
+        ));
+    }
+    p.check_request(request)
+}
+
+/// An in-memory [`PresignatureStore`]: single use within one process.
+pub struct MemoryPresignatures<S: Presigning> {
+    ready: BTreeMap<[u8; 32], S::Presignature>,
     consumed: HashSet<[u8; 32]>,
 }
 
-impl core::fmt::Debug for PresignatureStore {
+impl<S: Presigning> Default for MemoryPresignatures<S> {
+    fn default() -> Self {
+        MemoryPresignatures {
+            ready: BTreeMap::new(),
+            consumed: HashSet::new(),
+        }
+    }
+}
+
+impl<S: Presigning> core::fmt::Debug for MemoryPresignatures<S> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("PresignatureStore")
+        f.debug_struct("MemoryPresignatures")
             .field("ready", &self.ready.len())
             .field("consumed", &self.consumed.len())
             .finish()
     }
 }
 
-impl PresignatureStore {
+impl<S: Presigning> MemoryPresignatures<S> {
     /// An empty store.
     pub fn new() -> Self {
         Self::default()
     }
+}
 
-    /// Adds a presignature.
-    ///
-    /// # Errors
-    /// [`Error::PresignatureUsed`] if its id was used (or is already stored).
-    pub fn insert(&mut self, p: Cggmp21Presignature) -> Result<[u8; 32]> {
+impl<S: Presigning> PresignatureStore<S> for MemoryPresignatures<S>
+where
+    S::Presignature: StoredPresignature,
+{
+    fn insert(&mut self, p: S::Presignature) -> Result<[u8; 32]> {
         let id = p.id();
         if self.consumed.contains(&id) || self.ready.contains_key(&id) {
             return Err(Error::PresignatureUsed(to_hex(&id)));
@@ -47,38 +184,34 @@ impl PresignatureStore {
         Ok(id)
     }
 
-    /// Ids of the unused presignatures.
-    pub fn ids(&self) -> Vec<[u8; 32]> {
-        self.ready.keys().copied().collect()
+    fn entries(&self) -> Vec<PoolEntry> {
+        self.ready.values().map(StoredPresignature::entry).collect()
     }
 
-    /// Number of unused presignatures.
-    pub fn len(&self) -> usize {
-        self.ready.len()
+    fn is_consumed(&self, id: &[u8; 32]) -> bool {
+        self.consumed.contains(id)
     }
 
-    /// Whether no unused presignature is left.
-    pub fn is_empty(&self) -> bool {
-        self.ready.is_empty()
-    }
-
-    /// Checks `request` fits presignature `id`, marks it consumed, then issues its partial
-    /// signature. Once marked, the id is never offered again.
-    ///
-    /// # Errors
-    /// [`Error::PresignatureUsed`] for an id already used or unknown, or the engine's error.
-    pub fn partial_sign(&mut self, id: &[u8; 32], request: &SignRequest) -> Result<Cggmp21Partial> {
-        // Requests that cannot be signed (wrong kind, wrong path) are refused before the
-        // presignature is touched, so they cannot burn it.
-        self.ready
+    fn partial_sign(
+        &mut self,
+        id: &[u8; 32],
+        signing_key: &PublicKey,
+        request: &SignRequest,
+    ) -> Result<S::PartialSignature> {
+        let p = self
+            .ready
             .get(id)
-            .ok_or_else(|| Error::PresignatureUsed(to_hex(id)))?
-            .check_request(request)?;
+            .ok_or_else(|| Error::PresignatureUsed(to_hex(id)))?;
+        check_fit(p, signing_key, request)?;
         let p = self
             .ready
             .remove(id)
             .ok_or_else(|| Error::PresignatureUsed(to_hex(id)))?;
         self.consumed.insert(*id);
-        Cggmp21::partial_sign(p, request)
+        S::partial_sign(p, request)
+    }
+
+    fn len(&self) -> usize {
+        self.ready.len()
     }
 }

@@ -86,7 +86,7 @@ pub trait ThresholdScheme {
 /// online step is non-interactive.
 pub trait Presigning: ThresholdScheme {
     /// A presignature: secret, single-use, consumed by value, never `Clone`.
-    type Presignature;
+    type Presignature: crate::presign_store::StoredPresignature;
     /// A party's share of a signature, safe to send to a combiner.
     type PartialSignature;
 

@@ -95,11 +95,11 @@ fn presign(
 }
 
 /// One store per signer, each holding that signer's presignature.
-fn stores_of(presigs: Vec<Cggmp21Presignature>) -> Vec<PresignatureStore> {
+fn stores_of(presigs: Vec<Cggmp21Presignature>) -> Vec<MemoryPresignatures<Cggmp21>> {
     presigs
         .into_iter()
         .map(|p| {
-            let mut s = PresignatureStore::new();
+            let mut s = MemoryPresignatures::<Cggmp21>::new();
             s.insert(p).unwrap();
             s
         })
@@ -122,7 +122,7 @@ fn cggmp21_presignature_signs_once_and_second_use_is_refused() {
     let req = SignRequest::ecdsa(h);
     let partials: Vec<_> = stores
         .iter_mut()
-        .map(|s| s.partial_sign(&id, &req).unwrap())
+        .map(|s| s.partial_sign(&id, &pk, &req).unwrap())
         .collect();
     let sig = Cggmp21::combine(&pk, &req, &partials).unwrap();
     check_ecdsa(&pk, &h, &sig);
@@ -130,17 +130,17 @@ fn cggmp21_presignature_signs_once_and_second_use_is_refused() {
     let other = SignRequest::ecdsa(prehash("another message"));
     for s in &mut stores {
         assert!(matches!(
-            s.partial_sign(&id, &other),
+            s.partial_sign(&id, &pk, &other),
             Err(Error::PresignatureUsed(_))
         ));
     }
     // A copy of a used presignature cannot be put back.
     let again = presign(shares, &signers, None);
-    let mut store = PresignatureStore::new();
+    let mut store = MemoryPresignatures::<Cggmp21>::new();
     let new_id = store.insert(again.into_iter().next().unwrap()).unwrap();
     assert_ne!(new_id, id);
-    store.partial_sign(&new_id, &other).unwrap();
-    assert!(store.partial_sign(&new_id, &other).is_err());
+    store.partial_sign(&new_id, &pk, &other).unwrap();
+    assert!(store.partial_sign(&new_id, &pk, &other).is_err());
 }
 
 #[test]
@@ -211,29 +211,36 @@ fn cggmp21_bad_request_does_not_burn_a_stored_presignature() {
     let path = [1u32, 999];
     let mut stores = stores_of(presign(shares, &[0, 1], Some(&path)));
     let h = prehash("kept");
+    let child = Cggmp21::signing_key(&shares[0], Some(&path)).unwrap();
     // An unknown id is refused.
-    let unknown = stores[0].partial_sign(&[0u8; 32], &SignRequest::ecdsa(h).with_path(&path));
+    let unknown =
+        stores[0].partial_sign(&[0u8; 32], &child, &SignRequest::ecdsa(h).with_path(&path));
     assert!(matches!(unknown, Err(Error::PresignatureUsed(_))));
     let right = SignRequest::ecdsa(h).with_path(&path);
     let wrong_path = SignRequest::ecdsa(h);
     let wrong_kind = SignRequest::bip340(h.to_vec(), None);
+    let group = shares[0].public_key();
     let partials: Vec<_> = stores
         .iter_mut()
         .map(|s| {
-            let pid = s.ids()[0];
+            let pid = s.entries()[0].id;
             assert!(matches!(
-                s.partial_sign(&pid, &wrong_path),
+                s.partial_sign(&pid, &child, &wrong_path),
                 Err(Error::PresignatureMismatch(_))
             ));
             assert!(matches!(
-                s.partial_sign(&pid, &wrong_kind),
+                s.partial_sign(&pid, &child, &wrong_kind),
                 Err(Error::RequestMismatch { .. })
             ));
+            // The group key instead of the derived one the presignature signs for.
+            assert!(matches!(
+                s.partial_sign(&pid, &group, &right),
+                Err(Error::PresignatureMismatch(_))
+            ));
             assert_eq!(s.len(), 1, "a refused request burned the presignature");
-            s.partial_sign(&pid, &right).unwrap()
+            s.partial_sign(&pid, &child, &right).unwrap()
         })
         .collect();
-    let child = Cggmp21::signing_key(&shares[0], Some(&path)).unwrap();
     let sig = Cggmp21::combine(&child, &right, &partials).unwrap();
     check_ecdsa(&child, &h, &sig);
 }

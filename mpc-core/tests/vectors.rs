@@ -3,6 +3,8 @@
 //! - the vectors' signatures verify with our verification path (`mpc_core::verify`);
 //! - the vectors' key shares, imported into our FROST engines, sign a new message that
 //!   verifies under the vectors' group key (checked by ed25519-dalek / libsecp256k1).
+// Tests read the fixture files under test-vectors/; the library itself does no file I/O.
+#![allow(clippy::disallowed_methods, clippy::disallowed_types)]
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

@@ -7,7 +7,7 @@
 //! from the unsigned chain payload itself (see `mpc_core::chain::derive_request`).
 
 use mpc_core::engines::cggmp21::Cggmp21Partial;
-use mpc_core::{PartyIndex, PublicKey, SchemeId, SessionId, SignRequest, Signature};
+use mpc_core::{Gg20Partial, PartyIndex, PublicKey, SchemeId, SessionId, SignRequest, Signature};
 use serde::{Deserialize, Serialize};
 
 /// A key the parties hold, as the coordinator names it.
@@ -39,7 +39,8 @@ pub enum Request {
         /// Per-round timeout the party applies (clamped by the party's own bound).
         round_timeout_ms: u64,
     },
-    /// Join CGGMP21 presigning session `session` and keep the presignature in the pool.
+    /// Join presigning session `session` (CGGMP21 or GG20) and keep the presignature in
+    /// the pool.
     Presign {
         /// Fresh session id.
         session: SessionId,
@@ -155,7 +156,7 @@ pub enum Response {
     /// A partial signature (the presignature is consumed).
     Partial {
         /// The partial signature.
-        partial: Cggmp21Partial,
+        partial: PartialSignature,
         /// The key the combined signature verifies under.
         signing_key: PublicKey,
     },
@@ -166,6 +167,38 @@ pub enum Response {
     },
     /// The request failed.
     Failed(Failure),
+}
+
+/// A partial signature of one of the presigning engines.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum PartialSignature {
+    /// CGGMP21.
+    Cggmp21(Cggmp21Partial),
+    /// GG20.
+    Gg20(Gg20Partial),
+}
+
+impl PartialSignature {
+    /// The party that issued it.
+    pub fn from(&self) -> PartyIndex {
+        match self {
+            PartialSignature::Cggmp21(p) => p.from,
+            PartialSignature::Gg20(p) => p.from,
+        }
+    }
+}
+
+impl From<Cggmp21Partial> for PartialSignature {
+    fn from(p: Cggmp21Partial) -> Self {
+        PartialSignature::Cggmp21(p)
+    }
+}
+
+impl From<Gg20Partial> for PartialSignature {
+    fn from(p: Gg20Partial) -> Self {
+        PartialSignature::Gg20(p)
+    }
 }
 
 /// One frame of the control channel.

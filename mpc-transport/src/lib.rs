@@ -30,7 +30,9 @@ pub use error::TransportError;
 pub use local::{
     keygen_all, presign_all, run_parties, sign_all, sign_batch_all, PartyJob, PartyOutcome,
 };
-pub use party::{HeldKey, Party, PartyOptions, RequestPolicy, UncheckedRequests};
+pub use party::{
+    HeldKey, Party, PartyOptions, RequestContext, RequestPolicy, SharedStore, UncheckedRequests,
+};
 pub use tcp::{TcpNode, TcpOptions, TcpSession};
 pub use tls::{coordinator_name, party_name, TlsIdentity};
 pub use transport::{InMemoryNetwork, InMemoryTransport, Transport};

@@ -11,20 +11,30 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use mpc_core::{
-    BoxedProtocol, Cggmp21, Cggmp21Share, FrostEd25519, FrostTaproot, KeyShare, PartyIndex,
-    PresignaturePool, Presigning, PublicKey, SchemeId, SessionCtx, SessionId, SignRequest,
-    Signature, ThresholdScheme,
+    BoxedProtocol, Cggmp21, Cggmp21Share, FrostEd25519, FrostTaproot, Gg20, Gg20Share, KeyShare,
+    PartyIndex, PresignatureStore, Presigning, PublicKey, SchemeId, SessionCtx, SessionId,
+    SignRequest, Signature, ThresholdScheme,
 };
 use tokio::net::TcpListener;
 
 use crate::control::{
-    Failure, FailureKind, KeyRef, PooledPresignature, Request, Response, RunTimings,
+    Failure, FailureKind, KeyRef, PartialSignature, PooledPresignature, Request, Response,
+    RunTimings,
 };
 use crate::driver::{drive, DriveOptions, DriveReport};
 use crate::error::TransportError;
 use crate::tcp::TcpNode;
 
 mod serve;
+
+/// Where a request comes from, for a policy that logs its decisions.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RequestContext {
+    /// The signing session, or for online signing the presignature id.
+    pub session: Option<SessionId>,
+    /// The coordinator's certificate name.
+    pub coordinator: Option<String>,
+}
 
 /// Decides what a party signs.
 pub trait RequestPolicy: Send + Sync + 'static {
@@ -34,6 +44,21 @@ pub trait RequestPolicy: Send + Sync + 'static {
     /// # Errors
     /// A refusal, with the reason sent back to the coordinator.
     fn approve(&self, key: &KeyRef, request: &SignRequest) -> Result<SignRequest, String>;
+
+    /// [`RequestPolicy::approve`] with where the request comes from; the party server
+    /// calls this one. The default ignores the context.
+    ///
+    /// # Errors
+    /// A refusal, with the reason sent back to the coordinator.
+    fn approve_in(
+        &self,
+        ctx: &RequestContext,
+        key: &KeyRef,
+        request: &SignRequest,
+    ) -> Result<SignRequest, String> {
+        let _ = ctx;
+        self.approve(key, request)
+    }
 }
 
 /// Signs whatever digest the coordinator sends. For tests and benchmarks of the protocols
@@ -48,14 +73,26 @@ impl RequestPolicy for UncheckedRequests {
     }
 }
 
-/// A key share a party serves, with the presignature pool of a CGGMP21 key.
+/// A presignature store shared by a party's sessions (in memory, or durable: see
+/// `mpc-node`).
+pub type SharedStore<S> = Arc<Mutex<dyn PresignatureStore<S>>>;
+
+/// A key share a party serves, with the presignature pool of a presigning engine's key.
 pub enum HeldKey {
-    /// CGGMP21 (ECDSA), with an optional durable presignature pool.
+    /// CGGMP21 (ECDSA), with an optional presignature pool.
     Cggmp21 {
         /// The share.
         share: Cggmp21Share,
         /// Pool for presigning requests; without it, only full signing is served.
-        pool: Option<Arc<Mutex<PresignaturePool>>>,
+        pool: Option<SharedStore<Cggmp21>>,
+    },
+    /// GG20 (ECDSA keys from GG18/GG20 deployments), with an optional presignature pool.
+    /// Signs only with signer sets the share is certified for (`Gg20::certify`).
+    Gg20 {
+        /// The share.
+        share: Gg20Share,
+        /// Pool for presigning requests; without it, only full signing is served.
+        pool: Option<SharedStore<Gg20>>,
     },
     /// FROST Ed25519.
     FrostEd25519(KeyShare<<FrostEd25519 as ThresholdScheme>::Data>),
@@ -75,7 +112,8 @@ impl HeldKey {
     /// How the coordinator names this key.
     pub fn key_ref(&self) -> KeyRef {
         let (scheme, public_key) = match self {
-            HeldKey::Cggmp21 { share, .. } => (SchemeId::Cggmp21Secp256k1, share.public_key()),
+            HeldKey::Cggmp21 { share, .. } => (share.scheme(), share.public_key()),
+            HeldKey::Gg20 { share, .. } => (share.scheme(), share.public_key()),
             HeldKey::FrostEd25519(s) => (s.scheme(), s.public_key()),
             HeldKey::FrostTaproot(s) => (s.scheme(), s.public_key()),
         };
@@ -188,6 +226,11 @@ impl Party {
 
     /// Handles one request (what [`Party::serve`] does for each frame).
     pub async fn handle(&self, request: Request) -> Response {
+        self.handle_from(None, request).await
+    }
+
+    /// Handles one request from the coordinator named `from` (its certificate name).
+    pub async fn handle_from(&self, from: Option<String>, request: Request) -> Response {
         let out = match request {
             Request::Ping => Ok(Response::Pong { party: self.me() }),
             Request::Sign {
@@ -197,7 +240,11 @@ impl Party {
                 requests,
                 round_timeout_ms,
             } => {
-                self.sign(session, &key, signers, &requests, round_timeout_ms)
+                let ctx = RequestContext {
+                    session: Some(session),
+                    coordinator: from,
+                };
+                self.sign(&ctx, session, &key, signers, &requests, round_timeout_ms)
                     .await
             }
             Request::Presign {
@@ -214,7 +261,13 @@ impl Party {
                 key,
                 presignature,
                 request,
-            } => self.partial(&key, presignature, &request).await,
+            } => {
+                let ctx = RequestContext {
+                    session: Some(SessionId(presignature)),
+                    coordinator: from,
+                };
+                self.partial(&ctx, &key, presignature, &request).await
+            }
             Request::Pool { key } => self.pool_entries(&key),
         };
         out.unwrap_or_else(Response::Failed)
@@ -227,34 +280,26 @@ impl Party {
             .ok_or_else(|| bad(format!("no share of key {:?}", key.public_key)))
     }
 
-    /// A CGGMP21 key with its presignature pool.
-    fn pooled(
-        &self,
-        key: &KeyRef,
-    ) -> Result<(&Cggmp21Share, &Arc<Mutex<PresignaturePool>>), Failure> {
-        match self.key(key)? {
-            HeldKey::Cggmp21 {
-                share,
-                pool: Some(pool),
-            } => Ok((share, pool)),
-            _ => Err(bad("this key has no presignature pool here")),
-        }
+    fn no_pool() -> Failure {
+        bad("this key has no presignature pool here")
     }
 
     /// Runs the policy on every request, off the async workers (a policy may decode and
     /// check whole transactions, or wait for an approval).
     async fn approve_all(
         &self,
+        ctx: &RequestContext,
         key: &KeyRef,
         requests: &[SignRequest],
     ) -> Result<Vec<SignRequest>, Failure> {
         let (policy, key, requests) = (self.policy.clone(), key.clone(), requests.to_vec());
+        let ctx = ctx.clone();
         blocking(move || {
             requests
                 .iter()
                 .map(|r| {
                     policy
-                        .approve(&key, r)
+                        .approve_in(&ctx, &key, r)
                         .map_err(|why| failure(FailureKind::Refused, Vec::new(), why))
                 })
                 .collect()
@@ -271,6 +316,7 @@ impl Party {
 
     async fn sign(
         &self,
+        ctx: &RequestContext,
         session: SessionId,
         key: &KeyRef,
         signers: Vec<PartyIndex>,
@@ -280,11 +326,15 @@ impl Party {
         if requests.is_empty() {
             return Err(bad("nothing to sign"));
         }
-        let approved = self.approve_all(key, requests).await?;
+        let approved = self.approve_all(ctx, key, requests).await?;
         let opts = self.drive_options(round_timeout_ms);
         let (signatures, signing_keys, report) = match self.key(key)? {
             HeldKey::Cggmp21 { share, .. } => {
                 self.sign_with::<Cggmp21>(share, session, signers, approved, opts)
+                    .await?
+            }
+            HeldKey::Gg20 { share, .. } => {
+                self.sign_with::<Gg20>(share, session, signers, approved, opts)
                     .await?
             }
             HeldKey::FrostEd25519(share) => {
@@ -342,17 +392,45 @@ impl Party {
         path: Option<Vec<u32>>,
         round_timeout_ms: u64,
     ) -> Result<Response, Failure> {
-        let (share, pool) = self.pooled(key)?;
         let opts = self.drive_options(round_timeout_ms);
+        match self.key(key)? {
+            HeldKey::Cggmp21 {
+                share,
+                pool: Some(pool),
+            } => {
+                self.presign_with::<Cggmp21>(share, pool, session, signers, path, opts)
+                    .await
+            }
+            HeldKey::Gg20 {
+                share,
+                pool: Some(pool),
+            } => {
+                self.presign_with::<Gg20>(share, pool, session, signers, path, opts)
+                    .await
+            }
+            _ => Err(Self::no_pool()),
+        }
+    }
+
+    async fn presign_with<S>(
+        &self,
+        share: &KeyShare<S::Data>,
+        pool: &SharedStore<S>,
+        session: SessionId,
+        signers: Vec<PartyIndex>,
+        path: Option<Vec<u32>>,
+        opts: DriveOptions,
+    ) -> Result<Response, Failure>
+    where
+        S: Presigning + 'static,
+        KeyShare<S::Data>: Send + Sync + 'static,
+    {
+        use mpc_core::StoredPresignature;
         let share = share.clone();
         let (presig, report) = self
-            .run(
-                SchemeId::Cggmp21Secp256k1,
-                session,
-                signers,
-                opts,
-                move |ctx| Cggmp21::presign(&ctx, &share, path.as_deref()),
-            )
+            .run(S::ID, session, signers, opts, move |ctx| {
+                S::presign(&ctx, &share, path.as_deref())
+            })
             .await?;
         let pool = pool.clone();
         let signing_key = presig.signing_key();
@@ -366,53 +444,42 @@ impl Party {
 
     async fn partial(
         &self,
+        ctx: &RequestContext,
         key: &KeyRef,
         id: [u8; 32],
         request: &SignRequest,
     ) -> Result<Response, Failure> {
-        let (share, pool) = self.pooled(key)?;
+        let held = self.key(key)?;
         let approved = self
-            .approve_all(key, std::slice::from_ref(request))
+            .approve_all(ctx, key, std::slice::from_ref(request))
             .await?
             .pop()
             .ok_or_else(|| bad("nothing to sign"))?;
-        let signing_key =
-            Cggmp21::signing_key(share, approved.derivation_path.as_deref()).map_err(bad)?;
-        let pool = pool.clone();
-        // The pool writes the id to its journal and flushes it before the partial signature
-        // exists; the flush runs off the async workers.
-        let partial =
-            blocking(move || Ok(lock(&pool)?.partial_sign(&id, &signing_key, &approved)?)).await?;
-        Ok(Response::Partial {
-            partial,
-            signing_key,
-        })
+        match held {
+            HeldKey::Cggmp21 {
+                share,
+                pool: Some(pool),
+            } => partial_with::<Cggmp21>(share, pool, id, approved).await,
+            HeldKey::Gg20 {
+                share,
+                pool: Some(pool),
+            } => partial_with::<Gg20>(share, pool, id, approved).await,
+            _ => Err(Self::no_pool()),
+        }
     }
 
     fn pool_entries(&self, key: &KeyRef) -> Result<Response, Failure> {
-        let HeldKey::Cggmp21 { share, pool } = self.key(key)? else {
-            return Ok(Response::Pool {
-                entries: Vec::new(),
-            });
+        let entries = match self.key(key)? {
+            HeldKey::Cggmp21 {
+                share,
+                pool: Some(pool),
+            } => entries_of::<Cggmp21>(share, pool)?,
+            HeldKey::Gg20 {
+                share,
+                pool: Some(pool),
+            } => entries_of::<Gg20>(share, pool)?,
+            _ => Vec::new(),
         };
-        let Some(pool) = pool else {
-            return Ok(Response::Pool {
-                entries: Vec::new(),
-            });
-        };
-        let entries = lock(pool)?
-            .entries()
-            .into_iter()
-            .filter(|e| {
-                Cggmp21::signing_key(share, e.path.as_deref()).is_ok_and(|k| k == e.signing_key)
-            })
-            .map(|e| PooledPresignature {
-                id: e.id,
-                signers: e.signers,
-                path: e.path,
-                signing_key: e.signing_key,
-            })
-            .collect();
         Ok(Response::Pool { entries })
     }
 
@@ -465,6 +532,48 @@ impl Party {
     }
 }
 
+/// Issues the partial signature of pooled presignature `id` for the request the party
+/// approved.
+async fn partial_with<S>(
+    share: &KeyShare<S::Data>,
+    pool: &SharedStore<S>,
+    id: [u8; 32],
+    approved: SignRequest,
+) -> Result<Response, Failure>
+where
+    S: Presigning + 'static,
+    S::PartialSignature: Into<PartialSignature> + Send,
+{
+    let signing_key = S::signing_key(share, approved.derivation_path.as_deref()).map_err(bad)?;
+    let pool = pool.clone();
+    // The pool marks the id consumed (a durable pool: on disk, flushed) before the partial
+    // signature exists; that runs off the async workers.
+    let partial =
+        blocking(move || Ok(lock(&pool)?.partial_sign(&id, &signing_key, &approved)?)).await?;
+    Ok(Response::Partial {
+        partial: partial.into(),
+        signing_key,
+    })
+}
+
+/// The ready presignatures of a pool that sign for this share.
+fn entries_of<S: Presigning>(
+    share: &KeyShare<S::Data>,
+    pool: &SharedStore<S>,
+) -> Result<Vec<PooledPresignature>, Failure> {
+    Ok(lock(pool)?
+        .entries()
+        .into_iter()
+        .filter(|e| S::signing_key(share, e.path.as_deref()).is_ok_and(|k| k == e.signing_key))
+        .map(|e| PooledPresignature {
+            id: e.id,
+            signers: e.signers,
+            path: e.path,
+            signing_key: e.signing_key,
+        })
+        .collect())
+}
+
 /// A single run presented as a batch of one.
 struct Single(BoxedProtocol<Signature>);
 
@@ -485,7 +594,7 @@ impl mpc_core::Protocol for Single {
     }
 }
 
-fn lock<T>(m: &Mutex<T>) -> Result<std::sync::MutexGuard<'_, T>, Failure> {
+fn lock<T: ?Sized>(m: &Mutex<T>) -> Result<std::sync::MutexGuard<'_, T>, Failure> {
     m.lock()
         .map_err(|_| failure(FailureKind::Internal, Vec::new(), "pool lock poisoned"))
 }

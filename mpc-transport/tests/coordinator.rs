@@ -1,8 +1,9 @@
 //! The coordinator with three parties, each with its own runtime, real sockets on
 //! 127.0.0.1 and mutual TLS: every engine signs; a party killed mid-session is named and
 //! the other quorum finishes; a stalled party times out (bounded) and is named; the
-//! presignature pool is never reused across a restart or by concurrent requests; only the
-//! coordinator's certificate can send requests.
+//! presignature pool is never reused across a restart of the party server (the pool itself
+//! outlives it here, as a durable one does; `mpc-node` tests the durable pool on disk) or by
+//! concurrent requests; only the coordinator's certificate can send requests.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -12,7 +13,6 @@
 
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
@@ -68,7 +68,7 @@ impl RequestPolicy for MaybeStall {
     }
 }
 
-/// One party "process": its own runtime, node, control server and pool directory.
+/// One party "process": its own runtime, node and control server.
 struct PartyProc {
     rt: Option<tokio::runtime::Runtime>,
 }
@@ -92,7 +92,8 @@ struct Cluster {
     mesh: HashMap<u16, SocketAddr>,
     control: HashMap<u16, SocketAddr>,
     parties: Vec<PartyProc>,
-    pools: PathBuf,
+    /// Each party's presignature pool; it outlives a party restart, as a durable pool does.
+    pools: Vec<SharedStore<Cggmp21>>,
     stall: Vec<Arc<AtomicBool>>,
 }
 
@@ -104,9 +105,10 @@ fn free_addr() -> SocketAddr {
 }
 
 impl Cluster {
-    fn new(tag: &str) -> Self {
-        let pools = std::env::temp_dir().join(format!("mpc-coord-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&pools);
+    fn new() -> Self {
+        let pools = (0..3)
+            .map(|_| Arc::new(Mutex::new(MemoryPresignatures::<Cggmp21>::new())) as SharedStore<_>)
+            .collect();
         let mut c = Cluster {
             ca: DevCa::new(DOMAIN).unwrap(),
             mesh: (0..3).map(|i| (i, free_addr())).collect(),
@@ -129,11 +131,10 @@ impl Cluster {
             .build()
             .unwrap();
         let k = keys();
-        let pool = PresignaturePool::open(self.pools.join(format!("party-{i}"))).unwrap();
         let held = vec![
             HeldKey::Cggmp21 {
                 share: k.ec[usize::from(i)].clone(),
-                pool: Some(Arc::new(Mutex::new(pool))),
+                pool: Some(self.pools[usize::from(i)].clone()),
             },
             HeldKey::FrostEd25519(k.ed[usize::from(i)].clone()),
             HeldKey::FrostTaproot(k.tr[usize::from(i)].clone()),
@@ -175,7 +176,6 @@ impl Drop for Cluster {
         for p in &mut self.parties {
             p.kill();
         }
-        let _ = std::fs::remove_dir_all(&self.pools);
     }
 }
 
@@ -200,7 +200,7 @@ fn opts(round_ms: u64, attempts: usize) -> CoordinatorOptions {
 
 #[test]
 fn coordinator_signs_with_every_engine() {
-    let cluster = Cluster::new("engines");
+    let cluster = Cluster::new();
     let rt = rt();
     let coord = cluster.coordinator(&rt, opts(20_000, 2));
     let k = keys();
@@ -271,7 +271,7 @@ fn coordinator_signs_with_every_engine() {
 
 #[test]
 fn killed_party_is_named_and_the_other_quorum_finishes() {
-    let mut cluster = Cluster::new("kill");
+    let mut cluster = Cluster::new();
     let rt = rt();
     let coord = cluster.coordinator(&rt, opts(2_000, 3));
     let k = keys();
@@ -302,7 +302,7 @@ fn killed_party_is_named_and_the_other_quorum_finishes() {
 
 #[test]
 fn stalled_party_times_out_and_is_named() {
-    let cluster = Cluster::new("stall");
+    let cluster = Cluster::new();
     let rt = rt();
     cluster.stall[1].store(true, Ordering::SeqCst);
     let k = keys();
@@ -332,19 +332,18 @@ fn stalled_party_times_out_and_is_named() {
     assert_eq!(out.report.excluded[0].party, 1, "{}", out.report);
 }
 
-fn pool_ids(dir: &Path) -> HashSet<String> {
-    std::fs::read_dir(dir)
+fn pool_ids(pool: &SharedStore<Cggmp21>) -> HashSet<String> {
+    pool.lock()
         .unwrap()
-        .filter_map(|e| {
-            let p = e.unwrap().path();
-            (p.extension()? == "presig").then(|| p.file_stem()?.to_str().map(String::from))?
-        })
+        .entries()
+        .iter()
+        .map(|e| hex::encode(e.id))
         .collect()
 }
 
 #[test]
 fn presignatures_are_never_shared_or_reused_across_a_restart() {
-    let mut cluster = Cluster::new("pool");
+    let mut cluster = Cluster::new();
     let rt = rt();
     let coord = cluster.coordinator(&rt, opts(20_000, 3));
     let k = keys();
@@ -383,10 +382,10 @@ fn presignatures_are_never_shared_or_reused_across_a_restart() {
     }
     assert_eq!(used.len(), 3);
 
-    // The used ones are gone from every pool directory; one is left.
+    // The used ones are gone from every pool; one is left.
     let quorum = outs[0].1.report.attempts[0].quorum.clone();
     for &p in &quorum {
-        let left = pool_ids(&cluster.pools.join(format!("party-{p}")));
+        let left = pool_ids(&cluster.pools[usize::from(p)]);
         assert_eq!(left.len(), 1);
         assert!(left.is_disjoint(&used));
     }
@@ -436,7 +435,7 @@ fn presignatures_are_never_shared_or_reused_across_a_restart() {
 
 #[test]
 fn only_the_coordinator_certificate_sends_requests() {
-    let cluster = Cluster::new("cert");
+    let cluster = Cluster::new();
     let rt = rt();
     // Party 2's certificate is valid, but not the coordinator's: no control connection.
     let id = cluster.ca.party(2).unwrap().identity;

@@ -419,8 +419,8 @@ impl Cggmp21Presignature {
     }
 
     /// Serializes the presignature (secret) for a durable pool. A stored copy can be read
-    /// back, so single use then rests on the store: see [`crate::presign_pool`], which marks
-    /// an id consumed on disk before its partial signature is issued.
+    /// back, so single use then rests on the store (see [`crate::presign_store`]): a durable
+    /// one marks an id consumed on disk before its partial signature is issued.
     ///
     /// # Errors
     /// [`Error::Invalid`] if serialization fails.
@@ -483,6 +483,30 @@ impl Cggmp21Presignature {
             ));
         }
         Ok(())
+    }
+}
+
+impl crate::presign_store::StoredPresignature for Cggmp21Presignature {
+    fn id(&self) -> [u8; 32] {
+        self.id
+    }
+    fn signers(&self) -> Vec<PartyIndex> {
+        self.signers.clone()
+    }
+    fn path(&self) -> Option<Vec<u32>> {
+        self.path.clone()
+    }
+    fn signing_key(&self) -> PublicKey {
+        self.signing_key
+    }
+    fn check_request(&self, request: &SignRequest) -> Result<()> {
+        Cggmp21Presignature::check_request(self, request)
+    }
+    fn to_bytes(&self) -> Result<Zeroizing<Vec<u8>>> {
+        self.to_json()
+    }
+    fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        Self::from_json(bytes)
     }
 }
 

@@ -1,4 +1,4 @@
-//! CGGMP21 presignatures seen from the coordinator: an index of what the parties hold,
+//! Presignatures (CGGMP21 and GG20) seen from the coordinator: an index of what the parties hold,
 //! presigning sessions (on demand or in the background) and online signing.
 //!
 //! Each presignature is taken from the index by one request only (under a lock). The
@@ -9,7 +9,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use mpc_core::{Cggmp21, PartyIndex, Presigning, PublicKey, SessionId, SignRequest};
+use mpc_core::{Cggmp21, Gg20, PartyIndex, Presigning, PublicKey, SessionId, SignRequest};
 use tokio::task::AbortHandle;
 use tracing::Instrument;
 
@@ -17,7 +17,7 @@ use super::{
     exclusions, failure_outcome, us, AttemptReport, Coordinator, CoordinatorError, Outcome,
     SessionReport, Signed,
 };
-use crate::control::{KeyRef, Request, Response};
+use crate::control::{KeyRef, PartialSignature, Request, Response};
 
 type Slot = (KeyRef, Option<Vec<u32>>);
 
@@ -342,22 +342,29 @@ fn combine(
     request: &SignRequest,
     ready: &Ready,
 ) -> Outcome<mpc_core::Signature> {
-    let mut partials = Vec::new();
+    let mut cggmp = Vec::new();
+    let mut gg20 = Vec::new();
     for (p, r) in responses {
         match r {
             Response::Partial {
                 partial,
                 signing_key,
-            } if *signing_key == ready.signing_key && partial.from == *p => {
-                partials.push(partial.clone());
-            }
+            } if *signing_key == ready.signing_key && partial.from() == *p => match partial {
+                PartialSignature::Cggmp21(x) => cggmp.push(x.clone()),
+                PartialSignature::Gg20(x) => gg20.push(x.clone()),
+            },
             _ => {
                 let why = format!("party {p} sent an unusable partial signature");
                 return Outcome::Retry(exclusions(&[*p], &why), why);
             }
         }
     }
-    match Cggmp21::combine(&ready.signing_key, request, &partials) {
+    let combined = match (cggmp.is_empty(), gg20.is_empty()) {
+        (false, true) => Cggmp21::combine(&ready.signing_key, request, &cggmp),
+        (true, false) => Gg20::combine(&ready.signing_key, request, &gg20),
+        _ => return Outcome::Retry(Vec::new(), "partial signatures of different engines".into()),
+    };
+    match combined {
         Ok(sig) => match mpc_core::verify::verify(&ready.signing_key, &request.payload, &sig) {
             Ok(()) => Outcome::Done(sig),
             Err(e) => Outcome::Retry(Vec::new(), format!("signature does not verify: {e}")),

@@ -47,12 +47,12 @@ async fn accept(
 ) -> Result<(), TransportError> {
     let tls = accept_tls(&acceptor, tcp, party.opts.handshake_timeout).await?;
     check_coordinator(peer_cert(&tls)?, domain)?;
-    connection(party, tls).await;
+    connection(party, tls, crate::tls::coordinator_name(domain)).await;
     Ok(())
 }
 
 /// Reads requests, handles each in its own task, writes responses as they complete.
-async fn connection<S>(party: Arc<Party>, stream: S)
+async fn connection<S>(party: Arc<Party>, stream: S, from: String)
 where
     S: AsyncRead + AsyncWrite + Send + 'static,
 {
@@ -81,10 +81,10 @@ where
                     }
                 },
             };
-            let (party, tx) = (party.clone(), tx.clone());
+            let (party, tx, from) = (party.clone(), tx.clone(), from.clone());
             tokio::spawn(async move {
                 let body = match request {
-                    Ok(r) => party.handle(r).await,
+                    Ok(r) => party.handle_from(Some(from), r).await,
                     Err(e) => Response::Failed(bad(format!("malformed request: {e}"))),
                 };
                 match serde_json::to_vec(&Framed { id, body }) {

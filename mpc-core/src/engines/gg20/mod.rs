@@ -346,7 +346,31 @@ impl ThresholdScheme for Gg20 {
 /// A GG20 presignature: single use, consumed by value, not `Clone`, `Debug` redacted.
 pub struct Gg20Presignature {
     id: [u8; 32],
+    session: SessionId,
     me: PartyIndex,
+    public_key: [u8; 33],
+    inner: Presig,
+}
+
+/// Version of the stored GG20 presignature format.
+pub const GG20_PRESIGNATURE_FORMAT_VERSION: u32 = 1;
+
+#[derive(serde::Serialize)]
+struct StoredRef<'a> {
+    version: u32,
+    session: &'a SessionId,
+    me: PartyIndex,
+    #[serde(with = "crate::hexser")]
+    public_key: &'a [u8; 33],
+    inner: &'a Presig,
+}
+
+#[derive(serde::Deserialize)]
+struct Stored {
+    version: u32,
+    session: SessionId,
+    me: PartyIndex,
+    #[serde(with = "crate::hexser")]
     public_key: [u8; 33],
     inner: Presig,
 }
@@ -372,6 +396,72 @@ impl Gg20Presignature {
     /// The signers of the presigning run.
     pub fn signers(&self) -> Vec<PartyIndex> {
         self.inner.checks.keys().copied().collect()
+    }
+}
+
+fn invalid_presig(reason: String) -> Error {
+    Error::Invalid {
+        what: "presignature",
+        reason,
+    }
+}
+
+impl crate::presign_store::StoredPresignature for Gg20Presignature {
+    fn id(&self) -> [u8; 32] {
+        self.id
+    }
+    fn signers(&self) -> Vec<PartyIndex> {
+        Gg20Presignature::signers(self)
+    }
+    fn path(&self) -> Option<Vec<u32>> {
+        None
+    }
+    fn signing_key(&self) -> PublicKey {
+        PublicKey::Secp256k1(self.public_key)
+    }
+    fn check_request(&self, request: &SignRequest) -> Result<()> {
+        prehash_of(request)?;
+        if request
+            .derivation_path
+            .as_ref()
+            .is_some_and(|p| !p.is_empty())
+        {
+            return Err(Error::PresignatureMismatch(
+                "GG20 keys have no derivation; the request carries a path",
+            ));
+        }
+        Ok(())
+    }
+    fn to_bytes(&self) -> Result<zeroize::Zeroizing<Vec<u8>>> {
+        serde_json::to_vec(&StoredRef {
+            version: GG20_PRESIGNATURE_FORMAT_VERSION,
+            session: &self.session,
+            me: self.me,
+            public_key: &self.public_key,
+            inner: &self.inner,
+        })
+        .map(zeroize::Zeroizing::new)
+        .map_err(|e| invalid_presig(e.to_string()))
+    }
+    fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        let s: Stored = serde_json::from_slice(bytes).map_err(|e| invalid_presig(e.to_string()))?;
+        if s.version != GG20_PRESIGNATURE_FORMAT_VERSION {
+            return Err(Error::UnsupportedVersion {
+                found: s.version,
+                supported: GG20_PRESIGNATURE_FORMAT_VERSION,
+            });
+        }
+        if !s.inner.checks.contains_key(&s.me) {
+            return Err(invalid_presig("own index is not among the signers".into()));
+        }
+        PublicKey::secp256k1(&s.public_key)?;
+        Ok(Gg20Presignature {
+            id: presignature_id(&s.session, &s.inner.r_point),
+            session: s.session,
+            me: s.me,
+            public_key: s.public_key,
+            inner: s.inner,
+        })
     }
 }
 
@@ -406,6 +496,7 @@ impl Presigning for Gg20 {
         Ok(Box::new(Map::new(run, move |out| match out {
             Out::Presignature(inner) => Ok(Gg20Presignature {
                 id: presignature_id(&session, &inner.r_point),
+                session,
                 me,
                 public_key,
                 inner,
@@ -415,6 +506,7 @@ impl Presigning for Gg20 {
     }
 
     fn partial_sign(presig: Gg20Presignature, request: &SignRequest) -> Result<Gg20Partial> {
+        crate::presign_store::StoredPresignature::check_request(&presig, request)?;
         let prehash = prehash_of(request)?;
         Ok(Gg20Partial {
             presignature: presig.id,

@@ -119,6 +119,7 @@ pub(crate) struct Faults {
 }
 
 /// The presignature a run yields (see [`super::Gg20Presignature`]).
+#[derive(Serialize, Deserialize)]
 pub(crate) struct Presig {
     pub r_point: GPoint,
     pub k: S,

@@ -62,13 +62,19 @@ fn sid() -> SessionId {
     SessionId::random(&mut OsRng)
 }
 
+/// The tss-lib fixture files, compiled in (this crate does no file I/O, tests included).
+const FIXTURES: [&[u8]; 5] = [
+    include_bytes!("../../../../test-vectors/tss-lib/ecdsa/keygen_data_0.json"),
+    include_bytes!("../../../../test-vectors/tss-lib/ecdsa/keygen_data_1.json"),
+    include_bytes!("../../../../test-vectors/tss-lib/ecdsa/keygen_data_2.json"),
+    include_bytes!("../../../../test-vectors/tss-lib/ecdsa/keygen_data_3.json"),
+    include_bytes!("../../../../test-vectors/tss-lib/ecdsa/keygen_data_4.json"),
+];
+
 fn imported() -> Vec<Gg20Share> {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../test-vectors/tss-lib/ecdsa");
-    (0..5)
-        .map(|i| {
-            let bytes = std::fs::read(format!("{dir}/keygen_data_{i}.json")).unwrap();
-            TssLibKey::from_json(&bytes).unwrap().to_gg20().unwrap()
-        })
+    FIXTURES
+        .iter()
+        .map(|bytes| TssLibKey::from_json(bytes).unwrap().to_gg20().unwrap())
         .collect()
 }
 

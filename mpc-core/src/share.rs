@@ -19,6 +19,13 @@ pub trait EngineData: Serialize + DeserializeOwned {
     /// # Errors
     /// [`Error::Invalid`] naming the inconsistent field.
     fn check(&self, header: &ShareHeader) -> Result<()>;
+
+    /// Every party's public share, by party index (public data: what a key ceremony
+    /// compares across parties).
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] for a point that does not encode.
+    fn public_shares(&self) -> Result<Vec<crate::sig::PublicKey>>;
 }
 
 /// The public part of a key share: what every engine's share has.
@@ -99,6 +106,14 @@ impl<D> core::fmt::Debug for KeyShare<D> {
 }
 
 impl<D: EngineData> KeyShare<D> {
+    /// Every party's public share, by party index.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] for a point that does not encode.
+    pub fn public_shares(&self) -> Result<Vec<PublicKey>> {
+        self.data.public_shares()
+    }
+
     /// Builds and checks an envelope.
     ///
     /// # Errors

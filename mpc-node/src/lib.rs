@@ -15,12 +15,16 @@
 
 pub mod audit;
 pub mod config;
+pub mod coordinator;
+pub mod demo;
 pub mod error;
 pub mod fsutil;
+pub mod party;
 pub mod policy;
 pub mod pool;
 pub mod seal;
 pub mod store;
+pub mod vault;
 
 pub use error::{NodeError, Result};
 

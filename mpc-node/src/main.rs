@@ -25,12 +25,64 @@ enum LogFormat {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Runs a party process (until stopped).
+    Party {
+        /// The party's config file (`party-<i>.toml`).
+        #[arg(long)]
+        config: PathBuf,
+    },
+    /// Makes a new key: every party runs its side of the key generation over the mesh and
+    /// stores its share; the key is active once all parties report the same key.
+    Keygen {
+        /// The coordinator's config file.
+        #[arg(long)]
+        config: PathBuf,
+        /// Engine of the new key.
+        #[arg(long, value_enum)]
+        scheme: Scheme,
+        /// Print the result as one JSON object on stdout.
+        #[arg(long)]
+        json: bool,
+    },
     /// The party's audit log.
     Audit {
         #[command(subcommand)]
         command: AuditCommand,
     },
 }
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum Scheme {
+    /// CGGMP21 threshold ECDSA (secp256k1): Bitcoin P2WPKH, EVM.
+    Cggmp21,
+    /// GG20 threshold ECDSA (secp256k1), for GG18/GG20 deployments.
+    Gg20,
+    /// FROST Ed25519: Solana.
+    FrostEd25519,
+    /// FROST secp256k1 / BIP-340 with the Taproot tweak: Bitcoin P2TR.
+    FrostTaproot,
+}
+
+impl Scheme {
+    fn id(self) -> mpc_core::SchemeId {
+        match self {
+            Scheme::Cggmp21 => mpc_core::SchemeId::Cggmp21Secp256k1,
+            Scheme::Gg20 => mpc_core::SchemeId::Gg20Secp256k1,
+            Scheme::FrostEd25519 => mpc_core::SchemeId::FrostEd25519,
+            Scheme::FrostTaproot => mpc_core::SchemeId::FrostSecp256k1Tr,
+        }
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, Box<dyn std::error::Error>> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?)
+}
+
+/// How long a command waits for every party to be connected.
+const CONNECT_WAIT: std::time::Duration = std::time::Duration::from_secs(20);
 
 #[derive(Debug, Subcommand)]
 enum AuditCommand {
@@ -57,6 +109,40 @@ fn init_logs(format: LogFormat) {
 
 fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     match cli.command {
+        Command::Party { config } => Ok(mpc_node::party::run_party(&config)?),
+        Command::Keygen {
+            config,
+            scheme,
+            json,
+        } => {
+            let key = runtime()?.block_on(async {
+                let c = mpc_node::coordinator::CoordinatorClient::connect(&config, CONNECT_WAIT)
+                    .await?;
+                c.keygen(scheme.id()).await
+            })?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({
+                        "key_id": key.key_id,
+                        "scheme": key.scheme.to_string(),
+                        "public_key_hex": hex::encode(key.public_key.as_bytes()),
+                        "t": key.t,
+                        "n": key.n,
+                    })
+                );
+            } else {
+                println!(
+                    "key {} ({}, {}-of-{}): {}",
+                    key.key_id,
+                    key.scheme,
+                    key.t,
+                    key.n,
+                    hex::encode(key.public_key.as_bytes())
+                );
+            }
+            Ok(())
+        }
         Command::Audit {
             command: AuditCommand::Verify { config },
         } => {

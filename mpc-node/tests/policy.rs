@@ -322,7 +322,13 @@ fn policy_refuses_each_unsafe_transaction_naming_the_rule_and_logs_every_decisio
     let config_path = d.join("party-0.toml");
     std::fs::write(
         &config_path,
-        "index = 0\nstore = \"store\"\naudit_log = \"audit.jsonl\"\n[kek]\nkey_file = \"kek\"\n",
+        concat!(
+            "index = 0\nstore = \"store\"\naudit_log = \"audit.jsonl\"\n",
+            "[network]\ndomain = \"mpc.test\"\nmesh_listen = \"127.0.0.1:1\"\n",
+            "control_listen = \"127.0.0.1:2\"\npeers = [\"127.0.0.1:1\"]\n",
+            "ca_cert = \"ca.pem\"\ncert = \"party-0.pem\"\ntls_key = \"tls.key\"\n",
+            "[kek]\nkey_file = \"kek\"\n",
+        ),
     )
     .unwrap();
     let verify = || {

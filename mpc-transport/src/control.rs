@@ -68,6 +68,27 @@ pub enum Request {
         /// Key.
         key: KeyRef,
     },
+    /// Join key generation session `session` of all `n` parties for a new key named
+    /// `key_id`; the party stores its share as pending and reports [`Response::KeyStored`].
+    Keygen {
+        /// Fresh session id.
+        session: SessionId,
+        /// Scheme of the new key.
+        scheme: SchemeId,
+        /// Name of the new key (never an existing one).
+        key_id: String,
+        /// Signers needed.
+        t: u16,
+        /// Parties (the whole deployment).
+        n: u16,
+        /// Per-round timeout the party applies (clamped by the party's own bound).
+        round_timeout_ms: u64,
+    },
+    /// Make a pending key active: sent only once every party reported the same key.
+    Activate {
+        /// The key.
+        key_id: String,
+    },
 }
 
 /// A ready presignature as listed by a party.
@@ -164,6 +185,25 @@ pub enum Response {
     Pool {
         /// Entries.
         entries: Vec<PooledPresignature>,
+    },
+    /// The party stored its share of a new key (pending until activated).
+    KeyStored {
+        /// The key's name.
+        key_id: String,
+        /// Scheme and group public key.
+        key: KeyRef,
+        /// Every party's public share, by party index, as this party's share has them.
+        public_shares: Vec<PublicKey>,
+        /// Hash of what the party stored (its sealed file).
+        #[serde(with = "mpc_core::hexser")]
+        stored_hash: [u8; 32],
+    },
+    /// A key is active at the party.
+    Activated {
+        /// The key's name.
+        key_id: String,
+        /// Scheme and group public key.
+        key: KeyRef,
     },
     /// The request failed.
     Failed(Failure),

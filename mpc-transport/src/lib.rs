@@ -23,7 +23,9 @@ pub mod tls;
 pub mod transport;
 
 pub use control::KeyRef;
-pub use coordinator::{Coordinator, CoordinatorError, CoordinatorOptions, SessionReport, Signed};
+pub use coordinator::{
+    Coordinator, CoordinatorError, CoordinatorOptions, KeygenOutcome, SessionReport, Signed,
+};
 pub use driver::{accept, drive, Arrival, DriveOptions, DriveReport};
 pub use envelope::{Envelope, DEFAULT_MAX_FRAME, ENVELOPE_VERSION, HEADER_LEN};
 pub use error::TransportError;
@@ -31,7 +33,8 @@ pub use local::{
     keygen_all, presign_all, run_parties, sign_all, sign_batch_all, PartyJob, PartyOutcome,
 };
 pub use party::{
-    HeldKey, Party, PartyOptions, RequestContext, RequestPolicy, SharedStore, UncheckedRequests,
+    HeldKey, KeyVault, Party, PartyOptions, RequestContext, RequestPolicy, SharedStore,
+    UncheckedRequests,
 };
 pub use tcp::{TcpNode, TcpOptions, TcpSession};
 pub use tls::{coordinator_name, party_name, TlsIdentity};

@@ -25,7 +25,11 @@ use crate::driver::{drive, DriveOptions, DriveReport};
 use crate::error::TransportError;
 use crate::tcp::TcpNode;
 
+mod ceremony;
 mod serve;
+
+use ceremony::Keys;
+pub use ceremony::{check_key_id, KeyVault};
 
 /// Where a request comes from, for a policy that logs its decisions.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -126,6 +130,9 @@ impl HeldKey {
 pub struct PartyOptions {
     /// Upper bound on the per-round timeout a coordinator may ask for.
     pub max_round_timeout: Duration,
+    /// Upper bound on the per-round timeout of a key ceremony (a peer may still be making
+    /// its Paillier primes).
+    pub max_ceremony_round_timeout: Duration,
     /// Bound on a whole session.
     pub run_timeout: Duration,
     /// Largest control frame.
@@ -140,6 +147,7 @@ impl Default for PartyOptions {
     fn default() -> Self {
         PartyOptions {
             max_round_timeout: Duration::from_secs(60),
+            max_ceremony_round_timeout: Duration::from_secs(600),
             run_timeout: Duration::from_secs(600),
             max_frame: 4 * 1024 * 1024,
             handshake_timeout: Duration::from_secs(5),
@@ -151,7 +159,8 @@ impl Default for PartyOptions {
 /// A party: its node on the party mesh, the keys it holds and its policy.
 pub struct Party {
     node: Arc<TcpNode>,
-    keys: Vec<HeldKey>,
+    keys: std::sync::RwLock<Keys>,
+    vault: Option<Arc<dyn KeyVault>>,
     policy: Arc<dyn RequestPolicy>,
     opts: PartyOptions,
     seen: Mutex<SeenSessions>,
@@ -172,7 +181,10 @@ impl core::fmt::Debug for Party {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Party")
             .field("me", &self.node.me())
-            .field("keys", &self.keys)
+            .field(
+                "keys",
+                &self.keys.read().map(|k| k.active.len()).unwrap_or(0),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -199,11 +211,26 @@ impl Party {
     ) -> Self {
         Party {
             node,
-            keys,
+            keys: std::sync::RwLock::new(Keys {
+                active: keys.into_iter().map(|k| (None, Arc::new(k))).collect(),
+                pending: std::collections::BTreeMap::new(),
+            }),
+            vault: None,
             policy,
             opts,
             seen: Mutex::new(SeenSessions::default()),
         }
+    }
+
+    /// Lets the party run key ceremonies, keeping new shares in `vault`; `active` are the
+    /// keys the vault holds already (by key id), served from the start.
+    pub fn with_vault(mut self, vault: Arc<dyn KeyVault>, active: Vec<(String, HeldKey)>) -> Self {
+        if let Ok(keys) = self.keys.get_mut() {
+            keys.active
+                .extend(active.into_iter().map(|(id, k)| (Some(id), Arc::new(k))));
+        }
+        self.vault = Some(vault);
+        self
     }
 
     /// This party's index.
@@ -269,15 +296,41 @@ impl Party {
                 self.partial(&ctx, &key, presignature, &request).await
             }
             Request::Pool { key } => self.pool_entries(&key),
+            Request::Keygen {
+                session,
+                scheme,
+                key_id,
+                t,
+                n,
+                round_timeout_ms,
+            } => {
+                self.keygen(session, scheme, &key_id, t, n, round_timeout_ms)
+                    .await
+            }
+            Request::Activate { key_id } => self.activate(&key_id).await,
         };
         out.unwrap_or_else(Response::Failed)
     }
 
-    fn key(&self, key: &KeyRef) -> Result<&HeldKey, Failure> {
-        self.keys
+    fn key(&self, key: &KeyRef) -> Result<Arc<HeldKey>, Failure> {
+        let keys = self
+            .keys
+            .read()
+            .map_err(|_| failure(FailureKind::Internal, Vec::new(), "key lock poisoned"))?;
+        if let Some((_, k)) = keys.active.iter().find(|(_, k)| k.key_ref() == *key) {
+            return Ok(k.clone());
+        }
+        if let Some(id) = keys
+            .pending
             .iter()
-            .find(|k| k.key_ref() == *key)
-            .ok_or_else(|| bad(format!("no share of key {:?}", key.public_key)))
+            .find(|(_, k)| *k == key)
+            .map(|(id, _)| id)
+        {
+            return Err(bad(format!(
+                "key {id} is pending: not every party has stored its share yet, so it does not sign"
+            )));
+        }
+        Err(bad(format!("no share of key {:?}", key.public_key)))
     }
 
     fn no_pool() -> Failure {
@@ -307,6 +360,14 @@ impl Party {
         .await
     }
 
+    fn ceremony_drive_options(&self, round_timeout_ms: u64) -> DriveOptions {
+        DriveOptions {
+            round_timeout: Duration::from_millis(round_timeout_ms)
+                .min(self.opts.max_ceremony_round_timeout),
+            run_timeout: self.opts.run_timeout,
+        }
+    }
+
     fn drive_options(&self, round_timeout_ms: u64) -> DriveOptions {
         DriveOptions {
             round_timeout: Duration::from_millis(round_timeout_ms).min(self.opts.max_round_timeout),
@@ -328,7 +389,8 @@ impl Party {
         }
         let approved = self.approve_all(ctx, key, requests).await?;
         let opts = self.drive_options(round_timeout_ms);
-        let (signatures, signing_keys, report) = match self.key(key)? {
+        let held = self.key(key)?;
+        let (signatures, signing_keys, report) = match &*held {
             HeldKey::Cggmp21 { share, .. } => {
                 self.sign_with::<Cggmp21>(share, session, signers, approved, opts)
                     .await?
@@ -393,7 +455,8 @@ impl Party {
         round_timeout_ms: u64,
     ) -> Result<Response, Failure> {
         let opts = self.drive_options(round_timeout_ms);
-        match self.key(key)? {
+        let held = self.key(key)?;
+        match &*held {
             HeldKey::Cggmp21 {
                 share,
                 pool: Some(pool),
@@ -455,7 +518,7 @@ impl Party {
             .await?
             .pop()
             .ok_or_else(|| bad("nothing to sign"))?;
-        match held {
+        match &*held {
             HeldKey::Cggmp21 {
                 share,
                 pool: Some(pool),
@@ -469,7 +532,8 @@ impl Party {
     }
 
     fn pool_entries(&self, key: &KeyRef) -> Result<Response, Failure> {
-        let entries = match self.key(key)? {
+        let held = self.key(key)?;
+        let entries = match &*held {
             HeldKey::Cggmp21 {
                 share,
                 pool: Some(pool),

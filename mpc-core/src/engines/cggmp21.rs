@@ -58,6 +58,14 @@ impl Cggmp21Data {
 }
 
 impl EngineData for Cggmp21Data {
+    fn public_shares(&self) -> Result<Vec<PublicKey>> {
+        self.core()
+            .public_shares
+            .iter()
+            .map(|p| PublicKey::secp256k1(p.to_bytes(true).as_bytes()))
+            .collect()
+    }
+
     fn check(&self, h: &ShareHeader) -> Result<()> {
         let core = self.core();
         if core.i != h.index {

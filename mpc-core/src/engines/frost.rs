@@ -181,6 +181,15 @@ impl<C: FrostSuite> FrostData<C> {
 }
 
 impl<C: FrostSuite> EngineData for FrostData<C> {
+    fn public_shares(&self) -> Result<Vec<PublicKey>> {
+        self.share
+            .key_info
+            .public_shares
+            .iter()
+            .map(|p| C::public_key(p))
+            .collect()
+    }
+
     fn check(&self, h: &ShareHeader) -> Result<()> {
         let own = self.header()?;
         if own != *h {

@@ -10,6 +10,7 @@
 //! each presignature to one request only (the parties enforce single use on their side,
 //! durably).
 
+mod ceremony;
 mod client;
 mod pool;
 mod quorum;
@@ -24,6 +25,7 @@ use mpc_core::{PartyIndex, PublicKey, SessionId, SignRequest, Signature};
 use tokio::task::{AbortHandle, JoinSet};
 use tracing::Instrument;
 
+pub use ceremony::KeygenOutcome;
 pub use report::{AttemptReport, Exclusion, PartyTiming, RoundTiming, SessionReport};
 
 use crate::control::{Failure, FailureKind, KeyRef, Request, Response};
@@ -52,6 +54,12 @@ pub struct CoordinatorOptions {
     pub reconnect: (Duration, Duration),
     /// Simulated one-way delay on every control request (zero in production).
     pub delay: Duration,
+    /// Bound on a key ceremony (key generation, which may include a party's Paillier
+    /// prime generation: minutes).
+    pub ceremony_timeout: Duration,
+    /// Per-round timeout of key ceremonies: long enough for a party that is still making
+    /// its primes while the others wait.
+    pub ceremony_round_timeout: Duration,
 }
 
 impl Default for CoordinatorOptions {
@@ -65,6 +73,8 @@ impl Default for CoordinatorOptions {
             handshake_timeout: Duration::from_secs(5),
             reconnect: (Duration::from_millis(20), Duration::from_secs(1)),
             delay: Duration::ZERO,
+            ceremony_timeout: Duration::from_secs(900),
+            ceremony_round_timeout: Duration::from_secs(600),
         }
     }
 }
@@ -110,6 +120,14 @@ pub enum CoordinatorError {
     /// The request itself is unusable (empty, unknown party, wrong kind).
     #[error("invalid request: {0}")]
     Invalid(String),
+    /// A key ceremony failed; no key is active.
+    #[error("key ceremony failed, parties {parties:?}: {reason}")]
+    Ceremony {
+        /// The parties that were missing, failed, timed out or disagreed.
+        parties: Vec<PartyIndex>,
+        /// What happened.
+        reason: String,
+    },
 }
 
 impl CoordinatorError {
@@ -119,7 +137,7 @@ impl CoordinatorError {
             CoordinatorError::NoQuorum { report, .. }
             | CoordinatorError::Refused { report, .. }
             | CoordinatorError::Failed { report, .. } => Some(report),
-            CoordinatorError::Invalid(_) => None,
+            CoordinatorError::Invalid(_) | CoordinatorError::Ceremony { .. } => None,
         }
     }
 }
@@ -268,7 +286,7 @@ impl Coordinator {
             async move {
                 let (report, outcome) = self.attempt(quorum, session, request, None).await;
                 let outcome = match outcome {
-                    Outcome::Done(responses) => check_signed(&responses, requests),
+                    Outcome::Done(responses) => check_signed(&responses, key, requests),
                     Outcome::Retry(e, m) => Outcome::Retry(e, m),
                     Outcome::Stop(p, f) => Outcome::Stop(p, f),
                 };
@@ -394,6 +412,7 @@ impl Coordinator {
         };
         let timeout = match request {
             Request::PartialSign { .. } => self.opts.round_timeout,
+            Request::Keygen { .. } => self.opts.ceremony_timeout,
             _ => self.opts.attempt_timeout,
         };
         let mut calls = JoinSet::new();
@@ -507,9 +526,21 @@ fn run_of(r: &Response) -> Option<crate::control::RunTimings> {
     }
 }
 
-/// Every party must return the same signatures and keys; each must verify.
+/// The key a signature for `request` must verify under: the group key the coordinator
+/// asked for, never one a party reports. With a derivation path the coordinator has no
+/// chain code, so it takes the derived key all parties agree on.
+fn expected_key(key: &KeyRef, request: &SignRequest, reported: &PublicKey) -> Option<PublicKey> {
+    match request.derivation_path.as_deref() {
+        None | Some([]) => Some(key.public_key),
+        Some(_) => (reported.curve() == key.public_key.curve()).then_some(*reported),
+    }
+}
+
+/// Every party must return the same signatures and keys; each must verify under the key
+/// the coordinator asked for.
 fn check_signed(
     responses: &[(PartyIndex, Response)],
+    key: &KeyRef,
     requests: &[SignRequest],
 ) -> Outcome<(Vec<Signature>, Vec<PublicKey>)> {
     let mut agreed: Option<(&Vec<Signature>, &Vec<PublicKey>)> = None;
@@ -538,9 +569,15 @@ fn check_signed(
     if sigs.len() != requests.len() || keys.len() != requests.len() {
         return Outcome::Retry(Vec::new(), "wrong number of signatures".into());
     }
-    for ((sig, key), req) in sigs.iter().zip(keys).zip(requests) {
-        if let Err(e) = mpc_core::verify::verify(key, &req.payload, sig) {
-            return Outcome::Retry(Vec::new(), format!("signature does not verify: {e}"));
+    for ((sig, reported), req) in sigs.iter().zip(keys).zip(requests) {
+        let Some(expected) = expected_key(key, req, reported) else {
+            return Outcome::Retry(Vec::new(), "parties report a key of another curve".into());
+        };
+        if let Err(e) = mpc_core::verify::verify(&expected, &req.payload, sig) {
+            // Every party returned this signature: leave them all out of the next quorum.
+            let blame: Vec<PartyIndex> = responses.iter().map(|(p, _)| *p).collect();
+            let why = format!("signature does not verify under the requested key: {e}");
+            return Outcome::Retry(exclusions(&blame, &why), why);
         }
     }
     Outcome::Done((sigs.clone(), keys.clone()))

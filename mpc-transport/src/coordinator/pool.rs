@@ -279,7 +279,7 @@ impl Coordinator {
         };
         let (a, outcome) = self.attempt(quorum, session, req, None).await;
         let outcome = match outcome {
-            Outcome::Done(r) => match super::check_signed(&r, std::slice::from_ref(request)) {
+            Outcome::Done(r) => match super::check_signed(&r, key, std::slice::from_ref(request)) {
                 Outcome::Done((s, k)) => match (s.first(), k.first()) {
                     (Some(s), Some(k)) => Outcome::Done((*s, *k)),
                     _ => Outcome::Retry(Vec::new(), "no signature".into()),
@@ -310,7 +310,7 @@ impl Coordinator {
             .attempt(ready.signers.clone(), session, req, Some(ready.id))
             .await;
         let outcome = match outcome {
-            Outcome::Done(responses) => combine(&responses, request, ready),
+            Outcome::Done(responses) => combine(&responses, key, request, ready),
             Outcome::Retry(e, m) => Outcome::Retry(e, m),
             Outcome::Stop(p, f) => failure_stop(p, f),
         };
@@ -339,9 +339,13 @@ fn failure_stop<T>(p: PartyIndex, f: crate::control::Failure) -> Outcome<T> {
 
 fn combine(
     responses: &[(PartyIndex, Response)],
+    key: &KeyRef,
     request: &SignRequest,
     ready: &Ready,
 ) -> Outcome<mpc_core::Signature> {
+    let Some(expected) = super::expected_key(key, request, &ready.signing_key) else {
+        return Outcome::Retry(Vec::new(), "presignature of another curve".into());
+    };
     let mut cggmp = Vec::new();
     let mut gg20 = Vec::new();
     for (p, r) in responses {
@@ -365,7 +369,7 @@ fn combine(
         _ => return Outcome::Retry(Vec::new(), "partial signatures of different engines".into()),
     };
     match combined {
-        Ok(sig) => match mpc_core::verify::verify(&ready.signing_key, &request.payload, &sig) {
+        Ok(sig) => match mpc_core::verify::verify(&expected, &request.payload, &sig) {
             Ok(()) => Outcome::Done(sig),
             Err(e) => Outcome::Retry(Vec::new(), format!("signature does not verify: {e}")),
         },

@@ -236,6 +236,11 @@ impl TcpNode {
         self.inner.me
     }
 
+    /// Number of parties of the mesh.
+    pub fn parties(&self) -> u16 {
+        self.inner.n
+    }
+
     /// Opens the transport for `session`; frames that arrived for it already are delivered
     /// first. Closing (dropping) the [`TcpSession`] unregisters it.
     ///

@@ -125,6 +125,13 @@ pub(crate) fn scalar_to_int(s: &Scalar<Secp256k1>) -> Integer {
 }
 
 impl EngineData for Gg20Data {
+    fn public_shares(&self) -> Result<Vec<crate::sig::PublicKey>> {
+        self.public_shares
+            .iter()
+            .map(|p| crate::sig::PublicKey::secp256k1(p.to_bytes(true).as_bytes()))
+            .collect()
+    }
+
     fn check(&self, h: &ShareHeader) -> Result<()> {
         let n = usize::from(h.n);
         if self.share_ids.len() != n || self.public_shares.len() != n || self.params.len() != n {

@@ -1,0 +1,106 @@
+//! The party process: opens its sealed store and audit log, serves its active keys to the
+//! coordinator and joins key ceremonies over the party mesh (mutual TLS).
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+use mpc_transport::{Party, PartyOptions, TcpNode, TcpOptions, TlsIdentity};
+
+use crate::audit::AuditLog;
+use crate::config::PartyConfig;
+use crate::error::{io, NodeError, Result};
+use crate::policy::NodePolicy;
+use crate::seal::{Label, SecretKind};
+use crate::store::SealedStore;
+use crate::vault::{NodeVault, PrimesSource};
+
+/// The label of a node's sealed TLS key.
+pub fn tls_key_label(party: u16) -> Label {
+    Label::new(SecretKind::TlsKey, None, "", party, 0)
+}
+
+/// Reads a TLS identity: CA and certificate files, and the private key sealed in `store`.
+///
+/// # Errors
+/// Missing or unreadable files, a key that does not open.
+pub fn identity(
+    store: &SealedStore,
+    ca: &Path,
+    cert: &Path,
+    key_name: &str,
+    party: u16,
+    domain: &str,
+) -> Result<TlsIdentity> {
+    let ca = std::fs::read(ca).map_err(io("reading", ca))?;
+    let cert_pem = std::fs::read(cert).map_err(io("reading", cert))?;
+    let key = store.get(key_name, &tls_key_label(party))?;
+    TlsIdentity::from_pem(&ca, &cert_pem, &key, domain).map_err(|e| NodeError::Other(e.to_string()))
+}
+
+/// Runs the party of `config_path` until the process is stopped.
+///
+/// # Errors
+/// Configuration, store (wrong passphrase, locked by another process), sockets.
+pub fn run_party(config_path: &Path) -> Result<()> {
+    let c = PartyConfig::load(config_path)?;
+    let kek = c.open_kek(config_path)?;
+    let store = Arc::new(SealedStore::open(&c.store, kek)?);
+    let primes = match &c.danger_test_only_paillier_primes {
+        Some(p) => PrimesSource::DangerTestOnlyFixture(p.clone()),
+        None => PrimesSource::Generate,
+    };
+    let vault = Arc::new(NodeVault::new(store.clone(), c.index, primes));
+    let active = vault.active_keys()?;
+    let audit = AuditLog::open(&c.audit_log)?;
+    let policy = Arc::new(NodePolicy::new(&c.policy, Some(audit))?);
+    let net = &c.network;
+    let id = identity(
+        &store,
+        &net.ca_cert,
+        &net.cert,
+        &net.tls_key,
+        c.index,
+        &net.domain,
+    )?;
+    let n =
+        u16::try_from(net.peers.len()).map_err(|_| NodeError::Other("too many peers".into()))?;
+    let peers: HashMap<u16, SocketAddr> = (0u16..).zip(net.peers.iter().copied()).collect();
+    // Make the primes now (if none are cached) so a ceremony does not wait for them.
+    {
+        let v = vault.clone();
+        std::thread::spawn(move || {
+            if let Err(e) = v.primes() {
+                tracing::warn!(error = %e, "Paillier primes not ready");
+            }
+        });
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| NodeError::Other(format!("runtime: {e}")))?;
+    let index = c.index;
+    let keys = active.len();
+    rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(net.mesh_listen)
+            .await
+            .map_err(io("listening on", net.mesh_listen.to_string()))?;
+        let node = TcpNode::start(index, n, listener, &peers, &id, TcpOptions::default())
+            .map_err(|e| NodeError::Other(e.to_string()))?;
+        let control = tokio::net::TcpListener::bind(net.control_listen)
+            .await
+            .map_err(io("listening on", net.control_listen.to_string()))?;
+        let party = Arc::new(
+            Party::new(Arc::new(node), Vec::new(), policy, PartyOptions::default())
+                .with_vault(vault, active),
+        );
+        tracing::info!(party = index, mesh = %net.mesh_listen, control = %net.control_listen, keys, "party serving");
+        eprintln!("party {index}: mesh {}, control {}, {keys} active keys", net.mesh_listen, net.control_listen);
+        party
+            .serve(control, &id)
+            .await
+            .map_err(|e| NodeError::Other(e.to_string()))
+    })
+}

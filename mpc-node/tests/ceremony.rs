@@ -1,0 +1,494 @@
+//! Networked key ceremonies with three `mpc-node party` processes (real sockets, mutual
+//! TLS): a key for every engine, made through `mpc-node keygen`; each party's store holds
+//! exactly its own share, sealed (its secret bytes appear nowhere in the party's
+//! directory in clear); the keys sign through the parties, checked by independent
+//! verifiers. A party killed during a CGGMP21 ceremony is named, no key becomes active, and
+//! a second ceremony succeeds.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+mod common;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::{check_ecdsa, fresh_dir, vectors};
+use mpc_core::{PublicKey, SchemeId, SignRequest, Signature};
+use mpc_node::coordinator::{CoordinatorClient, Registry};
+use mpc_node::demo::{self, DemoDeployment, DEMO_PASSPHRASE};
+use mpc_node::seal::{Argon2Params, Label, PassphraseKek, SecretKind};
+use mpc_node::store::SealedStore;
+use mpc_node::vault::KeyMeta;
+
+const BIN: &str = env!("CARGO_BIN_EXE_mpc-node");
+
+fn free_addr() -> SocketAddr {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+}
+
+struct Deployment {
+    dir: PathBuf,
+    parties: Vec<Option<Child>>,
+}
+
+impl Deployment {
+    fn new(tag: &str) -> Self {
+        let dir = fresh_dir(tag);
+        let mut d = DemoDeployment::local(3, 2, 0);
+        d.mesh = (0..3).map(|_| free_addr()).collect();
+        d.control = (0..3).map(|_| free_addr()).collect();
+        d.danger_test_only_primes = Some(vectors("test-only-paillier-primes.json"));
+        // The keys are checked on bare digests here; policies have their own tests.
+        d.danger_allow_raw_digests = true;
+        d.argon2 = Argon2Params {
+            m_kib: 8 * 1024,
+            t: 1,
+            p: 1,
+        };
+        demo::write(&dir, &d).unwrap();
+        let mut dep = Deployment {
+            dir,
+            parties: Vec::new(),
+        };
+        for i in 0..3 {
+            let c = dep.spawn(i);
+            dep.parties.push(Some(c));
+        }
+        dep
+    }
+
+    fn spawn(&self, i: usize) -> Child {
+        Command::new(BIN)
+            .arg("party")
+            .arg("--config")
+            .arg(self.dir.join(format!("party-{i}.toml")))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    }
+
+    fn kill(&mut self, i: usize) {
+        if let Some(mut c) = self.parties[i].take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    fn keygen(&self, scheme: &str) -> std::process::Output {
+        Command::new(BIN)
+            .args(["keygen", "--json", "--scheme", scheme, "--config"])
+            .arg(self.dir.join("coordinator.toml"))
+            .output()
+            .unwrap()
+    }
+
+    fn kek(&self) -> Arc<PassphraseKek> {
+        let p = std::fs::read_to_string(self.dir.join(DEMO_PASSPHRASE)).unwrap();
+        Arc::new(
+            PassphraseKek::new(
+                p.trim_end().as_bytes(),
+                Argon2Params {
+                    m_kib: 8 * 1024,
+                    t: 1,
+                    p: 1,
+                },
+            )
+            .unwrap(),
+        )
+    }
+}
+
+impl Drop for Deployment {
+    fn drop(&mut self) {
+        for i in 0..self.parties.len() {
+            self.kill(i);
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn json(out: &std::process::Output) -> serde_json::Value {
+    assert!(
+        out.status.success(),
+        "keygen failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(files_under(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// The secret values of a share's JSON: everything under the fields named `x` (the
+/// secret share) and `p`, `q` (Paillier primes), at any depth.
+fn secret_values(v: &serde_json::Value, out: &mut Vec<String>) {
+    fn leaves(v: &serde_json::Value, out: &mut Vec<String>) {
+        match v {
+            serde_json::Value::String(s) if s.len() >= 32 => out.push(s.clone()),
+            serde_json::Value::Object(m) => m.values().for_each(|x| leaves(x, out)),
+            serde_json::Value::Array(a) => a.iter().for_each(|x| leaves(x, out)),
+            _ => {}
+        }
+    }
+    match v {
+        serde_json::Value::Object(m) => {
+            for (k, x) in m {
+                if ["x", "p", "q"].contains(&k.as_str()) {
+                    leaves(x, out);
+                }
+                secret_values(x, out);
+            }
+        }
+        serde_json::Value::Array(a) => a.iter().for_each(|x| secret_values(x, out)),
+        _ => {}
+    }
+}
+
+fn check(scheme: SchemeId, pk: &PublicKey, msg: &[u8; 32], sig: &Signature) {
+    match (scheme, sig) {
+        (SchemeId::Cggmp21Secp256k1 | SchemeId::Gg20Secp256k1, _) => check_ecdsa(pk, msg, sig),
+        (SchemeId::FrostEd25519, Signature::Ed25519 { bytes }) => {
+            use ed25519_dalek::Verifier;
+            let k =
+                ed25519_dalek::VerifyingKey::from_bytes(pk.as_bytes().try_into().unwrap()).unwrap();
+            k.verify(msg, &ed25519_dalek::Signature::from_bytes(bytes))
+                .unwrap();
+        }
+        (SchemeId::FrostSecp256k1Tr, Signature::Bip340 { bytes }) => {
+            // BIP-341: the signature verifies under the tweaked output key.
+            let secp = secp256k1::Secp256k1::verification_only();
+            let internal = secp256k1::XOnlyPublicKey::from_slice(&pk.as_bytes()[1..]).unwrap();
+            let tweak = {
+                use bitcoin::hashes::{sha256t_hash_newtype, Hash, HashEngine};
+                sha256t_hash_newtype! {
+                    struct TapTweakTag = hash_str("TapTweak");
+                    #[hash_newtype(forward)]
+                    struct TapTweakHash(_);
+                }
+                let mut e = TapTweakHash::engine();
+                e.input(&internal.serialize());
+                secp256k1::Scalar::from_be_bytes(TapTweakHash::from_engine(e).to_byte_array())
+                    .unwrap()
+            };
+            let (output, _) = internal.add_tweak(&secp, &tweak).unwrap();
+            let s = secp256k1::schnorr::Signature::from_slice(bytes).unwrap();
+            secp.verify_schnorr(&s, &secp256k1::Message::from_digest(*msg), &output)
+                .unwrap();
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+fn request(scheme: SchemeId, msg: [u8; 32]) -> SignRequest {
+    match scheme {
+        SchemeId::FrostEd25519 => SignRequest::ed25519(msg.to_vec()),
+        SchemeId::FrostSecp256k1Tr => SignRequest::bip340(msg.to_vec(), None),
+        _ => SignRequest::ecdsa(msg),
+    }
+}
+
+#[test]
+fn party_processes_make_a_key_of_every_engine_each_holding_only_its_sealed_share() {
+    let mut dep = Deployment::new("ceremony-all");
+    let schemes = [
+        ("frost-ed25519", SchemeId::FrostEd25519),
+        ("frost-taproot", SchemeId::FrostSecp256k1Tr),
+        ("cggmp21", SchemeId::Cggmp21Secp256k1),
+        ("gg20", SchemeId::Gg20Secp256k1),
+    ];
+    let mut made = Vec::new();
+    for (name, id) in schemes {
+        let v = json(&dep.keygen(name));
+        assert_eq!(v["scheme"], id.to_string());
+        assert_eq!((v["t"].as_u64(), v["n"].as_u64()), (Some(2), Some(3)));
+        made.push((
+            v["key_id"].as_str().unwrap().to_string(),
+            id,
+            v["public_key_hex"].as_str().unwrap().to_string(),
+        ));
+    }
+    let registry = Registry::load(&dep.dir.join("keys.json")).unwrap();
+    assert_eq!(registry.keys.len(), 4);
+
+    // Every key signs through the party processes; independent verifiers check.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let c =
+            CoordinatorClient::connect(&dep.dir.join("coordinator.toml"), Duration::from_secs(20))
+                .await
+                .unwrap();
+        for (key_id, scheme, _) in &made {
+            let key = registry.get(key_id).unwrap();
+            let msg = [key_id.len() as u8; 32];
+            let signed = c
+                .coordinator
+                .sign(&key.key_ref(), 2, &[request(*scheme, msg)])
+                .await
+                .unwrap();
+            check(*scheme, &key.public_key, &msg, &signed.signatures[0]);
+        }
+    });
+
+    // Each party's store holds exactly its own share of each key, sealed.
+    for i in 0..3u16 {
+        dep.kill(usize::from(i));
+        let dir = dep.dir.join(format!("party-{i}"));
+        let store = SealedStore::open(&dir, dep.kek()).unwrap();
+        let shares: Vec<PathBuf> = files_under(&dir)
+            .into_iter()
+            .filter(|p| p.file_name().unwrap() == "share.sealed")
+            .collect();
+        assert_eq!(shares.len(), 4, "party {i}: {shares:?}");
+        let files: Vec<(PathBuf, Vec<u8>)> = files_under(&dir)
+            .into_iter()
+            .map(|p| {
+                let b = std::fs::read(&p).unwrap();
+                (p, b)
+            })
+            .collect();
+        for (key_id, scheme, pk_hex) in &made {
+            let meta: KeyMeta = serde_json::from_slice(
+                &std::fs::read(dir.join(format!("keys/{key_id}/meta.json"))).unwrap(),
+            )
+            .unwrap();
+            assert_eq!((meta.party, meta.scheme), (i, *scheme));
+            assert_eq!(hex::encode(meta.public_key.as_bytes()), *pk_hex);
+            let label = Label::new(SecretKind::KeyShare, Some(*scheme), key_id.as_str(), i, 0);
+            let clear = store
+                .get(&format!("keys/{key_id}/share.sealed"), &label)
+                .unwrap();
+            let text = std::str::from_utf8(&clear).unwrap();
+            let v: serde_json::Value = serde_json::from_str(text).unwrap();
+            assert_eq!(v["index"], i, "party {i} holds its own share");
+            // No secret value of the share is on disk in clear, in hex or in bytes.
+            let mut secrets = Vec::new();
+            secret_values(&v, &mut secrets);
+            assert!(
+                !secrets.is_empty(),
+                "{scheme}: no secret found in the share"
+            );
+            for (path, bytes) in &files {
+                for s in &secrets {
+                    assert!(
+                        !bytes.windows(s.len()).any(|w| w == s.as_bytes()),
+                        "{} holds a secret in clear",
+                        path.display()
+                    );
+                    if let Ok(raw) = hex::decode(s) {
+                        assert!(
+                            !bytes.windows(32).any(|w| raw.windows(32).any(|r| r == w)),
+                            "{} holds secret bytes",
+                            path.display()
+                        );
+                    }
+                }
+            }
+        }
+        // The other parties' shares are not there: a second store opened with the same
+        // passphrase finds only party i's labels.
+        drop(store);
+    }
+}
+
+#[test]
+fn a_party_killed_during_a_cggmp21_ceremony_is_named_and_a_second_ceremony_succeeds() {
+    let mut dep = Deployment::new("ceremony-kill");
+    let coordinator = dep.dir.join("coordinator.toml");
+    let keygen = Command::new(BIN)
+        .args(["keygen", "--json", "--scheme", "cggmp21", "--config"])
+        .arg(&coordinator)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Party 2 dies while the key generation (DKG + auxiliary info) runs.
+    std::thread::sleep(Duration::from_millis(700));
+    dep.kill(2);
+    let out = keygen.wait_with_output().unwrap();
+    assert!(
+        !out.status.success(),
+        "the ceremony cannot succeed without party 2"
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("parties [2]"),
+        "the error names party 2: {err}"
+    );
+    // No key is active: the registry is empty and no party has an active key.
+    assert!(Registry::load(&dep.dir.join("keys.json"))
+        .unwrap()
+        .keys
+        .is_empty());
+    for i in 0..2 {
+        let keys_dir = dep.dir.join(format!("party-{i}/keys"));
+        if keys_dir.exists() {
+            for e in std::fs::read_dir(&keys_dir).unwrap() {
+                assert!(
+                    !e.unwrap().path().join("active").exists(),
+                    "party {i} activated a key"
+                );
+            }
+        }
+    }
+    // Party 2 comes back; a second ceremony makes a key that signs.
+    dep.parties[2] = Some(dep.spawn(2));
+    let v = json(&dep.keygen("cggmp21"));
+    let key_id = v["key_id"].as_str().unwrap().to_string();
+    let registry = Registry::load(&dep.dir.join("keys.json")).unwrap();
+    let key = registry.get(&key_id).unwrap().clone();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let c = CoordinatorClient::connect(&coordinator, Duration::from_secs(20))
+            .await
+            .unwrap();
+        let msg = [9u8; 32];
+        let signed = c
+            .coordinator
+            .sign(&key.key_ref(), 2, &[SignRequest::ecdsa(msg)])
+            .await
+            .unwrap();
+        check_ecdsa(&key.public_key, &msg, &signed.signatures[0]);
+    });
+}
+
+/// A vault that stores the share and then never answers: a party stopped after storing
+/// but before reporting.
+struct StopsAfterStoring(mpc_node::vault::NodeVault);
+
+impl mpc_transport::KeyVault for StopsAfterStoring {
+    fn paillier_primes(&self) -> Result<mpc_core::PaillierPrimes, String> {
+        self.0.paillier_primes()
+    }
+    fn store_pending(
+        &self,
+        key_id: &str,
+        key: &mpc_transport::HeldKey,
+    ) -> Result<[u8; 32], String> {
+        let stored = self.0.store_pending(key_id, key);
+        std::thread::sleep(Duration::from_secs(3600));
+        stored
+    }
+    fn activate(&self, key_id: &str) -> Result<mpc_transport::HeldKey, String> {
+        self.0.activate(key_id)
+    }
+}
+
+#[test]
+fn a_party_stopped_after_storing_leaves_the_key_pending_and_unable_to_sign() {
+    let mut dep = Deployment::new("ceremony-pending");
+    // Party 2 runs in this process, with a vault that stops after storing.
+    dep.kill(2);
+    let config_path = dep.dir.join("party-2.toml");
+    let c = mpc_node::config::PartyConfig::load(&config_path).unwrap();
+    let store = Arc::new(SealedStore::open(&c.store, c.open_kek(&config_path).unwrap()).unwrap());
+    let vault = mpc_node::vault::NodeVault::new(
+        store.clone(),
+        2,
+        mpc_node::vault::PrimesSource::DangerTestOnlyFixture(vectors(
+            "test-only-paillier-primes.json",
+        )),
+    );
+    let net = c.network.clone();
+    let id = mpc_node::party::identity(
+        &store,
+        &net.ca_cert,
+        &net.cert,
+        &net.tls_key,
+        2,
+        &net.domain,
+    )
+    .unwrap();
+    let party_rt = tokio::runtime::Runtime::new().unwrap();
+    party_rt.spawn(async move {
+        let peers = (0u16..).zip(net.peers.iter().copied()).collect();
+        let listener = tokio::net::TcpListener::bind(net.mesh_listen)
+            .await
+            .unwrap();
+        let node =
+            mpc_transport::TcpNode::start(2, 3, listener, &peers, &id, Default::default()).unwrap();
+        let control = tokio::net::TcpListener::bind(net.control_listen)
+            .await
+            .unwrap();
+        let party = mpc_transport::Party::new(
+            Arc::new(node),
+            Vec::new(),
+            Arc::new(mpc_transport::UncheckedRequests),
+            Default::default(),
+        )
+        .with_vault(Arc::new(StopsAfterStoring(vault)), Vec::new());
+        Arc::new(party).serve(control, &id).await.unwrap();
+    });
+
+    // A short ceremony bound for this test.
+    let coordinator = dep.dir.join("coordinator.toml");
+    let text = std::fs::read_to_string(&coordinator).unwrap();
+    std::fs::write(&coordinator, format!("ceremony_timeout_s = 8\n{text}")).unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let client = CoordinatorClient::connect(&coordinator, Duration::from_secs(20))
+            .await
+            .unwrap();
+        let err = client
+            .keygen(SchemeId::FrostEd25519)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("parties [2]"), "party 2 is named: {err}");
+        assert!(Registry::load(&dep.dir.join("keys.json"))
+            .unwrap()
+            .keys
+            .is_empty());
+
+        // Party 2 stored its share; every party has it, pending, and nobody signs with it.
+        let keys_dir = dep.dir.join("party-0/keys");
+        let key_dir = std::fs::read_dir(&keys_dir)
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path();
+        let meta: KeyMeta =
+            serde_json::from_slice(&std::fs::read(key_dir.join("meta.json")).unwrap()).unwrap();
+        for i in 0..3 {
+            let d = dep.dir.join(format!("party-{i}/keys/{}", meta.key_id));
+            assert!(
+                d.join("share.sealed").exists(),
+                "party {i} stored its share"
+            );
+            assert!(!d.join("active").exists(), "party {i} must not activate");
+        }
+        let key = mpc_transport::KeyRef {
+            scheme: meta.scheme,
+            public_key: meta.public_key,
+        };
+        let err = client
+            .coordinator
+            .sign(&key, 2, &[SignRequest::ed25519(b"must not sign".to_vec())])
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("pending"), "{err}");
+    });
+    party_rt.shutdown_background();
+}

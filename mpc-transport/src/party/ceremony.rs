@@ -1,0 +1,231 @@
+//! Key ceremonies on the party side: key generation over the mesh for every engine, the
+//! new share stored as *pending* by the party's [`KeyVault`], and activation once the
+//! coordinator has seen every party report the same key.
+//!
+//! A party never holds more than its own share: each party process runs its side of the
+//! distributed key generation; nothing else leaves it but the public results (group key,
+//! public shares, a hash of what it stored). A pending key does not sign.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use mpc_core::{
+    Cggmp21, FrostEd25519, FrostTaproot, Gg20, PaillierPrimes, PartyIndex, PublicKey, SchemeId,
+    SessionId, ThresholdScheme,
+};
+
+use super::{bad, blocking, failure, HeldKey, Party};
+use crate::control::{Failure, FailureKind, KeyRef, Response};
+
+/// Where a party keeps the shares its ceremonies make (in `mpc-node`: the sealed store).
+pub trait KeyVault: Send + Sync + 'static {
+    /// This party's Paillier primes for a new CGGMP21 or GG20 key: made here (slow: safe
+    /// primes, with progress shown to the operator) or taken from the vault's cache.
+    ///
+    /// # Errors
+    /// The reason, as text.
+    fn paillier_primes(&self) -> Result<PaillierPrimes, String>;
+
+    /// Stores a new share durably as pending under `key_id` (an existing key id is an
+    /// error: nothing is ever overwritten) and returns a hash of what it stored.
+    ///
+    /// # Errors
+    /// The reason, as text.
+    fn store_pending(&self, key_id: &str, key: &HeldKey) -> Result<[u8; 32], String>;
+
+    /// Marks pending key `key_id` active (durably) and returns it, with its presignature
+    /// pool for a presigning engine. Activating an active key returns it again.
+    ///
+    /// # Errors
+    /// No such key, or storage errors.
+    fn activate(&self, key_id: &str) -> Result<HeldKey, String>;
+}
+
+/// The keys a party serves, and those it stored but may not use yet.
+pub(super) struct Keys {
+    /// Active keys, with their key id when they came from the vault.
+    pub active: Vec<(Option<String>, Arc<HeldKey>)>,
+    /// Pending keys by key id.
+    pub pending: BTreeMap<String, KeyRef>,
+}
+
+/// Checks a key id: 1 to 64 characters of `[A-Za-z0-9_-]` (it names files).
+///
+/// # Errors
+/// The reason.
+pub fn check_key_id(id: &str) -> Result<(), String> {
+    let ok = !id.is_empty()
+        && id.len() <= 64
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "key id {id:?} must be 1 to 64 characters of A-Z, a-z, 0-9, '-', '_'"
+        ))
+    }
+}
+
+impl HeldKey {
+    /// Every party's public share of this key, by party index.
+    ///
+    /// # Errors
+    /// A point that does not encode.
+    pub fn public_shares(&self) -> mpc_core::Result<Vec<PublicKey>> {
+        match self {
+            HeldKey::Cggmp21 { share, .. } => share.public_shares(),
+            HeldKey::Gg20 { share, .. } => share.public_shares(),
+            HeldKey::FrostEd25519(s) => s.public_shares(),
+            HeldKey::FrostTaproot(s) => s.public_shares(),
+        }
+    }
+}
+
+fn internal(e: impl ToString) -> Failure {
+    failure(FailureKind::Internal, Vec::new(), e)
+}
+
+impl Party {
+    fn vault(&self) -> Result<Arc<dyn KeyVault>, Failure> {
+        self.vault
+            .clone()
+            .ok_or_else(|| bad("this party runs no key ceremonies (no key vault)"))
+    }
+
+    /// Joins key generation session `session` for a new `t`-of-`n` key of `scheme` named
+    /// `key_id`, stores the share as pending and reports the public results.
+    pub(super) async fn keygen(
+        &self,
+        session: SessionId,
+        scheme: SchemeId,
+        key_id: &str,
+        t: u16,
+        n: u16,
+        round_timeout_ms: u64,
+    ) -> Result<Response, Failure> {
+        let vault = self.vault()?;
+        check_key_id(key_id).map_err(bad)?;
+        if n != self.node.parties() {
+            return Err(bad(format!(
+                "the deployment has {} parties, the ceremony asks for {n}",
+                self.node.parties()
+            )));
+        }
+        {
+            let keys = self.keys.read().map_err(internal)?;
+            if keys.pending.contains_key(key_id)
+                || keys
+                    .active
+                    .iter()
+                    .any(|(id, _)| id.as_deref() == Some(key_id))
+            {
+                return Err(bad(format!(
+                    "key id {key_id} exists here; a new key needs a new id"
+                )));
+            }
+        }
+        let opts = self.ceremony_drive_options(round_timeout_ms);
+        let parties: Vec<PartyIndex> = (0..n).collect();
+        let held = match scheme {
+            SchemeId::Cggmp21Secp256k1 => {
+                let primes = blocking({
+                    let v = vault.clone();
+                    move || v.paillier_primes().map_err(internal)
+                })
+                .await?;
+                let (share, _) = self
+                    .run(scheme, session, parties, opts, move |ctx| {
+                        Cggmp21::keygen(&ctx, t, primes.into())
+                    })
+                    .await?;
+                HeldKey::Cggmp21 { share, pool: None }
+            }
+            SchemeId::Gg20Secp256k1 => {
+                let primes = blocking({
+                    let v = vault.clone();
+                    move || v.paillier_primes().map_err(internal)
+                })
+                .await?;
+                let (share, _) = self
+                    .run(scheme, session, parties, opts, move |ctx| {
+                        Gg20::keygen(&ctx, t, primes.into())
+                    })
+                    .await?;
+                HeldKey::Gg20 { share, pool: None }
+            }
+            SchemeId::FrostEd25519 => {
+                let (share, _) = self
+                    .run(scheme, session, parties, opts, move |ctx| {
+                        FrostEd25519::keygen(&ctx, t, ())
+                    })
+                    .await?;
+                HeldKey::FrostEd25519(share)
+            }
+            SchemeId::FrostSecp256k1Tr => {
+                let (share, _) = self
+                    .run(scheme, session, parties, opts, move |ctx| {
+                        FrostTaproot::keygen(&ctx, t, ())
+                    })
+                    .await?;
+                HeldKey::FrostTaproot(share)
+            }
+            other => return Err(bad(format!("no key generation for {other}"))),
+        };
+        let key = held.key_ref();
+        let public_shares = held.public_shares().map_err(internal)?;
+        let held = Arc::new(held);
+        let stored_hash = blocking({
+            let (v, id, h) = (vault.clone(), key_id.to_string(), held.clone());
+            move || v.store_pending(&id, &h).map_err(internal)
+        })
+        .await?;
+        drop(held);
+        self.keys
+            .write()
+            .map_err(internal)?
+            .pending
+            .insert(key_id.to_string(), key.clone());
+        tracing::info!(party = self.me(), key_id, scheme = %scheme, "key stored, pending activation");
+        Ok(Response::KeyStored {
+            key_id: key_id.to_string(),
+            key,
+            public_shares,
+            stored_hash,
+        })
+    }
+
+    /// Activates a pending key (idempotent).
+    pub(super) async fn activate(&self, key_id: &str) -> Result<Response, Failure> {
+        let vault = self.vault()?;
+        check_key_id(key_id).map_err(bad)?;
+        if let Some((_, k)) = self
+            .keys
+            .read()
+            .map_err(internal)?
+            .active
+            .iter()
+            .find(|(id, _)| id.as_deref() == Some(key_id))
+        {
+            return Ok(Response::Activated {
+                key_id: key_id.to_string(),
+                key: k.key_ref(),
+            });
+        }
+        let held = blocking({
+            let (v, id) = (vault, key_id.to_string());
+            move || v.activate(&id).map_err(bad)
+        })
+        .await?;
+        let key = held.key_ref();
+        let mut keys = self.keys.write().map_err(internal)?;
+        keys.pending.remove(key_id);
+        keys.active.push((Some(key_id.to_string()), Arc::new(held)));
+        tracing::info!(party = self.me(), key_id, "key active");
+        Ok(Response::Activated {
+            key_id: key_id.to_string(),
+            key,
+        })
+    }
+}

@@ -1,6 +1,10 @@
-//! A deployment of party processes on 127.0.0.1: its directory (keys, demo certificates,
-//! addresses, presignature pools), the party process, the coordinator's signer and the
-//! party-side policy that derives every request from the chain payload.
+//! The latency report's deployment of party processes on 127.0.0.1: its directory (keys,
+//! demo certificates, addresses, presignature pools), the party process and the party-side
+//! policy that derives every request from the chain payload.
+//!
+//! BENCHMARK ONLY: its keys are made by `keygen_all` in one process (every share passes
+//! through it) and stored in clear. A deployment uses `mpc-node` (networked key
+//! ceremonies, sealed stores): see `mpc-node demo`.
 //!
 //! Layout of a deployment directory:
 //!
@@ -26,7 +30,7 @@ use mpc_transport::devpki::DevCa;
 use mpc_transport::*;
 use serde::{Deserialize, Serialize};
 
-use crate::chains::{DemoSigner, PublicKeys};
+use crate::chains::PublicKeys;
 use crate::{write_secret, KeyDir};
 
 type Res<T> = Result<T, Box<dyn std::error::Error>>;
@@ -396,43 +400,4 @@ pub async fn coordinator(
         return Err(format!("only parties {up:?} of {} are reachable", d.n).into());
     }
     Ok(Arc::new(c))
-}
-
-/// Signs through a coordinator (CGGMP21 uses a pooled presignature when one is ready).
-#[derive(Debug)]
-pub struct RemoteSigner {
-    /// Runtime the coordinator lives on.
-    pub rt: tokio::runtime::Handle,
-    /// The coordinator.
-    pub coordinator: Arc<Coordinator>,
-    /// Signers needed.
-    pub t: u16,
-    /// Reports of every request, in order.
-    pub reports: Mutex<Vec<SessionReport>>,
-}
-
-impl DemoSigner for RemoteSigner {
-    fn sign(
-        &self,
-        scheme: SchemeId,
-        key: &PublicKey,
-        requests: &[SignRequest],
-    ) -> Res<Vec<Signature>> {
-        let key = KeyRef {
-            scheme,
-            public_key: *key,
-        };
-        let c = &self.coordinator;
-        let signed = self.rt.block_on(async {
-            match requests {
-                [one] if scheme == SchemeId::Cggmp21Secp256k1 => {
-                    c.sign_presigned(&key, self.t, one).await
-                }
-                _ => c.sign(&key, self.t, requests).await,
-            }
-        })?;
-        let sigs = signed.signatures.clone();
-        self.reports.lock().map_err(|_| "lock")?.push(signed.report);
-        Ok(sigs)
-    }
 }

@@ -2,7 +2,7 @@
 //! the quickstart's chain transactions ([`chains`]).
 #![forbid(unsafe_code)]
 
-pub mod chains;
+pub use mpc_node::demo::txs as chains;
 pub mod cluster;
 
 use std::io::Write;

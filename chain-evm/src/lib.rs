@@ -16,9 +16,12 @@ use alloy_primitives::{Address, B256, U256};
 use mpc_core::chain::ChainEncoder;
 use mpc_core::{ChainPayload, PublicKey, SignPayload, SignRequest, Signature};
 
+mod unsigned;
+
 pub use alloy_consensus;
 pub use alloy_primitives;
 pub use alloy_sol_types;
+pub use unsigned::{decode_unsigned_2718, encode_unsigned_2718};
 
 /// What can go wrong encoding or signing an EVM transaction or message.
 #[derive(Debug, thiserror::Error)]

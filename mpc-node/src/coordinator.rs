@@ -185,3 +185,127 @@ pub fn new_key_id(scheme: SchemeId) -> String {
     rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut r);
     format!("{scheme}-{}", hex::encode(r))
 }
+
+/// A chain a transaction is signed for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Chain {
+    /// Bitcoin: a PSBT in, a raw transaction out.
+    Btc,
+    /// EVM: an unsigned EIP-2718 transaction in, a signed one out.
+    Evm,
+    /// Solana: an unsigned wire transaction in, a signed one out.
+    Sol,
+}
+
+/// A signed transaction, ready to broadcast.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SignedTransaction {
+    /// `btc`, `evm` or `sol`.
+    pub chain: &'static str,
+    /// The key that signed.
+    pub key_id: String,
+    /// The transaction: hex for Bitcoin, `0x` hex for EVM, base64 for Solana.
+    pub tx: String,
+    /// Its id: txid, transaction hash, or first signature (base58).
+    pub id: String,
+}
+
+async fn sign_with<C: mpc_core::chain::ChainEncoder>(
+    c: &Coordinator,
+    enc: &C,
+    unsigned: C::Unsigned,
+    key: &RegisteredKey,
+) -> Result<C::Signed> {
+    let requests = enc
+        .requests(&unsigned, &key.public_key)
+        .map_err(|e| NodeError::Other(e.to_string()))?;
+    let signed = c
+        .sign(&key.key_ref(), key.t, &requests)
+        .await
+        .map_err(|e| NodeError::Other(e.to_string()))?;
+    enc.finalize(unsigned, &[(key.public_key, signed.signatures)])
+        .map_err(|e| NodeError::Other(e.to_string()))
+}
+
+impl CoordinatorClient {
+    /// Signs the unsigned transaction `text` for `chain` with registered key `key_id`:
+    /// a base64 PSBT (Bitcoin, regtest addresses in errors), a hex unsigned EIP-2718
+    /// transaction (EVM), or a base64 unsigned wire transaction (Solana). Every party
+    /// decodes and checks it with its own policy before it signs.
+    ///
+    /// # Errors
+    /// A payload that does not decode, a key of another chain, a party's refusal (with
+    /// the party and the rule), a failed signing.
+    pub async fn sign_transaction(
+        &self,
+        key_id: &str,
+        chain: Chain,
+        text: &str,
+    ) -> Result<SignedTransaction> {
+        use base64::Engine as _;
+        use mpc_core::chain::ChainEncoder as _;
+        let reg = Registry::load(&self.config.registry)?;
+        let key = reg.get(key_id)?.clone();
+        let text = text.trim();
+        let bad = |what: &str, e: &dyn core::fmt::Display| NodeError::Other(format!("{what}: {e}"));
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let c = &self.coordinator;
+        let (tx, id) = match chain {
+            Chain::Btc => {
+                let kind = match key.scheme {
+                    SchemeId::Cggmp21Secp256k1 | SchemeId::Gg20Secp256k1 => {
+                        chain_btc::AddressKind::P2wpkh
+                    }
+                    SchemeId::FrostSecp256k1Tr => chain_btc::AddressKind::P2tr,
+                    other => {
+                        return Err(NodeError::Other(format!(
+                            "{other} keys do not sign Bitcoin"
+                        )))
+                    }
+                };
+                let enc = chain_btc::BtcEncoder::new(bitcoin::Network::Regtest, kind);
+                let bytes = b64.decode(text).map_err(|e| bad("PSBT base64", &e))?;
+                let psbt = enc.decode_unsigned(&bytes).map_err(|e| bad("PSBT", &e))?;
+                let signed = sign_with(c, &enc, psbt, &key).await?;
+                (
+                    bitcoin::consensus::encode::serialize_hex(&signed),
+                    signed.compute_txid().to_string(),
+                )
+            }
+            Chain::Evm => {
+                let bytes = hex::decode(text.strip_prefix("0x").unwrap_or(text))
+                    .map_err(|e| bad("transaction hex", &e))?;
+                let tx =
+                    chain_evm::decode_unsigned_2718(&bytes).map_err(|e| bad("transaction", &e))?;
+                let chain_id = alloy_consensus::Transaction::chain_id(&tx)
+                    .ok_or_else(|| NodeError::Other("transaction has no chain id".into()))?;
+                let signed = sign_with(c, &chain_evm::EvmEncoder::new(chain_id), tx, &key).await?;
+                (
+                    format!("0x{}", hex::encode(&signed.raw)),
+                    signed.envelope.tx_hash().to_string(),
+                )
+            }
+            Chain::Sol => {
+                let enc = chain_sol::SolEncoder::new();
+                let bytes = b64
+                    .decode(text)
+                    .map_err(|e| bad("transaction base64", &e))?;
+                let tx = enc
+                    .decode_unsigned(&bytes)
+                    .map_err(|e| bad("transaction", &e))?;
+                let signed = sign_with(c, &enc, tx, &key).await?;
+                (signed.base64(), signed.id().unwrap_or_default())
+            }
+        };
+        Ok(SignedTransaction {
+            chain: match chain {
+                Chain::Btc => "btc",
+                Chain::Evm => "evm",
+                Chain::Sol => "sol",
+            },
+            key_id: key.key_id,
+            tx,
+            id,
+        })
+    }
+}

@@ -44,11 +44,62 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Signs an unsigned transaction with a key, through the parties (each checks it with
+    /// its own policy); prints the signed transaction, or exits non-zero with the refusal
+    /// and the party that refused.
+    Sign {
+        /// The coordinator's config file.
+        #[arg(long)]
+        config: PathBuf,
+        /// Key id (from `mpc-node keygen`).
+        #[arg(long)]
+        key: String,
+        /// Chain of the transaction.
+        #[arg(long, value_enum)]
+        chain: ChainArg,
+        /// File with a base64 PSBT (btc), a hex unsigned EIP-2718 transaction (evm) or a
+        /// base64 unsigned wire transaction (sol).
+        #[arg(long)]
+        tx: PathBuf,
+        /// Print one JSON object (chain, key_id, tx, id).
+        #[arg(long)]
+        json: bool,
+    },
+    /// DEMO: writes a deployment into DIR (once: demo CA, configs, a DEMO-ONLY passphrase
+    /// file), starts its party processes on 127.0.0.1, makes a key of every engine by
+    /// networked ceremonies and signs the quickstart's transactions through the parties.
+    Demo {
+        /// Deployment directory.
+        #[arg(long)]
+        dir: PathBuf,
+        /// Parties (for a new deployment).
+        #[arg(long, default_value_t = 3)]
+        parties: u16,
+        /// Signers needed (for a new deployment).
+        #[arg(long, default_value_t = 2)]
+        threshold: u16,
+        /// First port: mesh ports from here, control ports from here + 100.
+        #[arg(long, default_value_t = 47100)]
+        base_port: u16,
+        /// Print the quickstart's JSON object, plus "keys", on stdout.
+        #[arg(long)]
+        json: bool,
+    },
     /// The party's audit log.
     Audit {
         #[command(subcommand)]
         command: AuditCommand,
     },
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum ChainArg {
+    /// Bitcoin.
+    Btc,
+    /// EVM chains.
+    Evm,
+    /// Solana.
+    Sol,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -95,9 +146,9 @@ enum AuditCommand {
     },
 }
 
-fn init_logs(format: LogFormat) {
+fn init_logs(format: LogFormat, default: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
@@ -143,6 +194,49 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             }
             Ok(())
         }
+        Command::Sign {
+            config,
+            key,
+            chain,
+            tx,
+            json,
+        } => {
+            let text =
+                std::fs::read_to_string(&tx).map_err(|e| format!("{}: {e}", tx.display()))?;
+            let chain = match chain {
+                ChainArg::Btc => mpc_node::coordinator::Chain::Btc,
+                ChainArg::Evm => mpc_node::coordinator::Chain::Evm,
+                ChainArg::Sol => mpc_node::coordinator::Chain::Sol,
+            };
+            let signed = runtime()?.block_on(async {
+                let c = mpc_node::coordinator::CoordinatorClient::connect(&config, CONNECT_WAIT)
+                    .await?;
+                c.sign_transaction(&key, chain, &text).await
+            })?;
+            if json {
+                println!("{}", serde_json::to_string(&signed)?);
+            } else {
+                println!("{}", signed.tx);
+            }
+            Ok(())
+        }
+        Command::Demo {
+            dir,
+            parties,
+            threshold,
+            base_port,
+            json,
+        } => {
+            let exe = std::env::current_exe()?;
+            let out = mpc_node::demo::run::run(&exe, &dir, parties, threshold, base_port)?;
+            for line in &out.lines {
+                eprintln!("{line}");
+            }
+            if json {
+                println!("{}", serde_json::to_string(&out)?);
+            }
+            Ok(())
+        }
         Command::Audit {
             command: AuditCommand::Verify { config },
         } => {
@@ -161,7 +255,13 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logs(cli.log_format);
+    // A party process logs what it does; the other commands print their result, and log
+    // only warnings unless RUST_LOG says otherwise.
+    let level = match cli.command {
+        Command::Party { .. } => "info",
+        _ => "warn",
+    };
+    init_logs(cli.log_format, level);
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -97,7 +97,6 @@ pub fn run_party(config_path: &Path) -> Result<()> {
                 .with_vault(vault, active),
         );
         tracing::info!(party = index, mesh = %net.mesh_listen, control = %net.control_listen, keys, "party serving");
-        eprintln!("party {index}: mesh {}, control {}, {keys} active keys", net.mesh_listen, net.control_listen);
         party
             .serve(control, &id)
             .await

@@ -344,6 +344,5 @@ pub fn generate_with_progress(party: u16) -> PaillierPrimes {
             "party {party}: safe prime {k} of 2 found after {:.1?}",
             start.elapsed()
         );
-        tracing::info!(party, found = k, "safe prime found");
     })
 }

@@ -13,110 +13,17 @@
 
 mod common;
 
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{check_ecdsa, fresh_dir, vectors};
+use common::{check_ecdsa, vectors, Deployment, BIN};
 use mpc_core::{PublicKey, SchemeId, SignRequest, Signature};
 use mpc_node::coordinator::{CoordinatorClient, Registry};
-use mpc_node::demo::{self, DemoDeployment, DEMO_PASSPHRASE};
-use mpc_node::seal::{Argon2Params, Label, PassphraseKek, SecretKind};
+use mpc_node::seal::{Label, SecretKind};
 use mpc_node::store::SealedStore;
 use mpc_node::vault::KeyMeta;
-
-const BIN: &str = env!("CARGO_BIN_EXE_mpc-node");
-
-fn free_addr() -> SocketAddr {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-}
-
-struct Deployment {
-    dir: PathBuf,
-    parties: Vec<Option<Child>>,
-}
-
-impl Deployment {
-    fn new(tag: &str) -> Self {
-        let dir = fresh_dir(tag);
-        let mut d = DemoDeployment::local(3, 2, 0);
-        d.mesh = (0..3).map(|_| free_addr()).collect();
-        d.control = (0..3).map(|_| free_addr()).collect();
-        d.danger_test_only_primes = Some(vectors("test-only-paillier-primes.json"));
-        // The keys are checked on bare digests here; policies have their own tests.
-        d.danger_allow_raw_digests = true;
-        d.argon2 = Argon2Params {
-            m_kib: 8 * 1024,
-            t: 1,
-            p: 1,
-        };
-        demo::write(&dir, &d).unwrap();
-        let mut dep = Deployment {
-            dir,
-            parties: Vec::new(),
-        };
-        for i in 0..3 {
-            let c = dep.spawn(i);
-            dep.parties.push(Some(c));
-        }
-        dep
-    }
-
-    fn spawn(&self, i: usize) -> Child {
-        Command::new(BIN)
-            .arg("party")
-            .arg("--config")
-            .arg(self.dir.join(format!("party-{i}.toml")))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap()
-    }
-
-    fn kill(&mut self, i: usize) {
-        if let Some(mut c) = self.parties[i].take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-
-    fn keygen(&self, scheme: &str) -> std::process::Output {
-        Command::new(BIN)
-            .args(["keygen", "--json", "--scheme", scheme, "--config"])
-            .arg(self.dir.join("coordinator.toml"))
-            .output()
-            .unwrap()
-    }
-
-    fn kek(&self) -> Arc<PassphraseKek> {
-        let p = std::fs::read_to_string(self.dir.join(DEMO_PASSPHRASE)).unwrap();
-        Arc::new(
-            PassphraseKek::new(
-                p.trim_end().as_bytes(),
-                Argon2Params {
-                    m_kib: 8 * 1024,
-                    t: 1,
-                    p: 1,
-                },
-            )
-            .unwrap(),
-        )
-    }
-}
-
-impl Drop for Deployment {
-    fn drop(&mut self) {
-        for i in 0..self.parties.len() {
-            self.kill(i);
-        }
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
 
 fn json(out: &std::process::Output) -> serde_json::Value {
     assert!(
@@ -210,7 +117,7 @@ fn request(scheme: SchemeId, msg: [u8; 32]) -> SignRequest {
 
 #[test]
 fn party_processes_make_a_key_of_every_engine_each_holding_only_its_sealed_share() {
-    let mut dep = Deployment::new("ceremony-all");
+    let mut dep = Deployment::new("ceremony-all", true);
     let schemes = [
         ("frost-ed25519", SchemeId::FrostEd25519),
         ("frost-taproot", SchemeId::FrostSecp256k1Tr),
@@ -313,7 +220,7 @@ fn party_processes_make_a_key_of_every_engine_each_holding_only_its_sealed_share
 
 #[test]
 fn a_party_killed_during_a_cggmp21_ceremony_is_named_and_a_second_ceremony_succeeds() {
-    let mut dep = Deployment::new("ceremony-kill");
+    let mut dep = Deployment::new("ceremony-kill", true);
     let coordinator = dep.dir.join("coordinator.toml");
     let keygen = Command::new(BIN)
         .args(["keygen", "--json", "--scheme", "cggmp21", "--config"])
@@ -396,7 +303,7 @@ impl mpc_transport::KeyVault for StopsAfterStoring {
 
 #[test]
 fn a_party_stopped_after_storing_leaves_the_key_pending_and_unable_to_sign() {
-    let mut dep = Deployment::new("ceremony-pending");
+    let mut dep = Deployment::new("ceremony-pending", true);
     // Party 2 runs in this process, with a vault that stops after storing.
     dep.kill(2);
     let config_path = dep.dir.join("party-2.toml");

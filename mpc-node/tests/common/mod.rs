@@ -8,8 +8,13 @@
     clippy::panic
 )]
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::OnceLock;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, OnceLock};
+
+use mpc_node::demo::{self, DemoDeployment, DEMO_PASSPHRASE};
+use mpc_node::seal::{Argon2Params, PassphraseKek};
 
 use mpc_core::local::run_local;
 use mpc_core::*;
@@ -91,4 +96,95 @@ pub fn check_ecdsa(pk: &PublicKey, prehash: &[u8; 32], sig: &Signature) {
     let msg = secp256k1::Message::from_digest(*prehash);
     secp.verify_ecdsa(&msg, &s, &key)
         .expect("libsecp256k1 rejects the signature");
+}
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_mpc-node");
+
+pub fn free_addr() -> SocketAddr {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+}
+
+pub struct Deployment {
+    pub dir: PathBuf,
+    pub parties: Vec<Option<Child>>,
+}
+
+impl Deployment {
+    /// A 2-of-3 demo deployment with TEST-ONLY primes, its three party processes started.
+    pub fn new(tag: &str, danger_allow_raw_digests: bool) -> Self {
+        let dir = fresh_dir(tag);
+        let mut d = DemoDeployment::local(3, 2, 0);
+        d.mesh = (0..3).map(|_| free_addr()).collect();
+        d.control = (0..3).map(|_| free_addr()).collect();
+        d.danger_test_only_primes = Some(vectors("test-only-paillier-primes.json"));
+        d.danger_allow_raw_digests = danger_allow_raw_digests;
+        d.argon2 = Argon2Params {
+            m_kib: 8 * 1024,
+            t: 1,
+            p: 1,
+        };
+        demo::write(&dir, &d).unwrap();
+        let mut dep = Deployment {
+            dir,
+            parties: Vec::new(),
+        };
+        for i in 0..3 {
+            let c = dep.spawn(i);
+            dep.parties.push(Some(c));
+        }
+        dep
+    }
+
+    pub fn spawn(&self, i: usize) -> Child {
+        Command::new(BIN)
+            .arg("party")
+            .arg("--config")
+            .arg(self.dir.join(format!("party-{i}.toml")))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    }
+
+    pub fn kill(&mut self, i: usize) {
+        if let Some(mut c) = self.parties[i].take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    pub fn keygen(&self, scheme: &str) -> std::process::Output {
+        Command::new(BIN)
+            .args(["keygen", "--json", "--scheme", scheme, "--config"])
+            .arg(self.dir.join("coordinator.toml"))
+            .output()
+            .unwrap()
+    }
+
+    pub fn kek(&self) -> Arc<PassphraseKek> {
+        let p = std::fs::read_to_string(self.dir.join(DEMO_PASSPHRASE)).unwrap();
+        Arc::new(
+            PassphraseKek::new(
+                p.trim_end().as_bytes(),
+                Argon2Params {
+                    m_kib: 8 * 1024,
+                    t: 1,
+                    p: 1,
+                },
+            )
+            .unwrap(),
+        )
+    }
+}
+
+impl Drop for Deployment {
+    fn drop(&mut self) {
+        for i in 0..self.parties.len() {
+            self.kill(i);
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
 }

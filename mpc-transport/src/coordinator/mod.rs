@@ -582,3 +582,66 @@ fn check_signed(
     }
     Outcome::Done((sigs.clone(), keys.clone()))
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
+mod tests {
+    use mpc_core::{FrostEd25519, SchemeId};
+
+    use super::*;
+    use crate::control::RunTimings;
+
+    /// Parties that answer with a valid signature under another key than the one asked
+    /// for: the coordinator rejects it (and leaves them out), whatever key they report.
+    #[test]
+    fn a_valid_signature_under_another_key_is_rejected() {
+        let asked = mpc_core::local::keygen::<FrostEd25519>(2, vec![(); 3]).unwrap();
+        let other = mpc_core::local::keygen::<FrostEd25519>(2, vec![(); 3]).unwrap();
+        let request = SignRequest::ed25519(b"pay 1 SOL".to_vec());
+        let sig = mpc_core::local::sign::<FrostEd25519>(&other, &[0, 1], &request).unwrap();
+        // The signature is valid, under the other key.
+        mpc_core::verify::verify(&other[0].public_key(), &request.payload, &sig).unwrap();
+        let key = KeyRef {
+            scheme: SchemeId::FrostEd25519,
+            public_key: asked[0].public_key(),
+        };
+        for reported in [other[0].public_key(), asked[0].public_key()] {
+            let responses: Vec<(PartyIndex, Response)> = [0u16, 1]
+                .iter()
+                .map(|&p| {
+                    (
+                        p,
+                        Response::Signed {
+                            signatures: vec![sig],
+                            signing_keys: vec![reported],
+                            run: RunTimings::default(),
+                        },
+                    )
+                })
+                .collect();
+            match check_signed(&responses, &key, std::slice::from_ref(&request)) {
+                Outcome::Retry(excluded, why) => {
+                    assert!(why.contains("does not verify"), "{why}");
+                    let parties: Vec<PartyIndex> = excluded.iter().map(|e| e.party).collect();
+                    assert_eq!(parties, vec![0, 1]);
+                }
+                Outcome::Done(_) => panic!("accepted a signature under another key"),
+                Outcome::Stop(..) => panic!("unexpected stop"),
+            }
+        }
+        // The same signature made by the asked key's parties is accepted.
+        let good = mpc_core::local::sign::<FrostEd25519>(&asked, &[0, 2], &request).unwrap();
+        let responses = vec![(
+            0,
+            Response::Signed {
+                signatures: vec![good],
+                signing_keys: vec![key.public_key],
+                run: RunTimings::default(),
+            },
+        )];
+        assert!(matches!(
+            check_signed(&responses, &key, std::slice::from_ref(&request)),
+            Outcome::Done(_)
+        ));
+    }
+}

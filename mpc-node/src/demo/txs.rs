@@ -4,8 +4,9 @@
 //! (FROST Ed25519), each signed through its chain encoder and the in-memory transport.
 //!
 //! The [`Report`] serializes to the quickstart's `--json` object. The inputs are made up
-//! (the Bitcoin prevouts, the EVM nonces 0 and 1); the outputs are real transactions that a
-//! node accepts once the threshold address holds the funds.
+//! (the Bitcoin funding transaction, the EVM nonces 0 and 1); the outputs are real
+//! transactions that a node accepts once the threshold address holds the funds. The P2WPKH
+//! input carries its whole previous transaction, so a party's policy checks the amount.
 
 use bitcoin::hashes::Hash as _;
 use bitcoin::{absolute, transaction, Amount, Network, OutPoint, Sequence, TxIn, TxOut, Txid};
@@ -262,6 +263,22 @@ fn btc_spend(
         })
         .collect();
     let total: u64 = values.iter().sum();
+    // A made-up funding transaction whose outputs are the ones spent.
+    let funding = bitcoin::Transaction {
+        version: transaction::Version::TWO,
+        lock_time: absolute::LockTime::ZERO,
+        input: vec![TxIn {
+            previous_output: OutPoint {
+                txid: Txid::from_byte_array(
+                    Sha256::digest(format!("quickstart {name} funding")).into(),
+                ),
+                vout: 0,
+            },
+            ..TxIn::default()
+        }],
+        output: prevouts.clone(),
+    };
+    let funding_txid = funding.compute_txid();
     let unsigned = bitcoin::Transaction {
         version: transaction::Version::TWO,
         lock_time: absolute::LockTime::ZERO,
@@ -269,9 +286,7 @@ fn btc_spend(
             .zip(values)
             .map(|(i, _)| TxIn {
                 previous_output: OutPoint {
-                    txid: Txid::from_byte_array(
-                        Sha256::digest(format!("quickstart {name} funding")).into(),
-                    ),
+                    txid: funding_txid,
                     vout: i,
                 },
                 sequence: Sequence::ENABLE_RBF_NO_LOCKTIME,
@@ -284,7 +299,14 @@ fn btc_spend(
             script_pubkey: addr.script_pubkey(),
         }],
     };
-    let psbt = psbt_from_tx(unsigned, prevouts.clone())?;
+    let mut psbt = psbt_from_tx(unsigned, prevouts.clone())?;
+    if kind == AddressKind::P2wpkh {
+        // Segwit v0 signs the amount without committing to the other inputs' amounts: the
+        // whole previous transaction lets every party check it.
+        for input in &mut psbt.inputs {
+            input.non_witness_utxo = Some(funding.clone());
+        }
+    }
     let enc = BtcEncoder::new(net, kind);
     let signed = match kind {
         AddressKind::P2wpkh => sign_with(&enc, psbt, Cggmp21::ID, &keys.ecdsa, signer)?,

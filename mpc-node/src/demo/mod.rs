@@ -3,6 +3,11 @@
 //! coordinator, each party's sealed store with its TLS key, and a passphrase file named
 //! `DEMO-ONLY-passphrase.txt`. A real deployment makes each party's config, certificate
 //! and store on that party's own machine, with its own CA and key-encryption key.
+//!
+//! [`txs`] builds and signs the quickstart's transactions (one of each kind per chain).
+
+pub mod run;
+pub mod txs;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

@@ -14,6 +14,55 @@
 use crate::sig::{ChainPayload, PublicKey, SignRequest, Signature};
 
 /// Encodes transactions or messages of one chain for threshold signing.
+///
+/// A toy chain whose "transaction" is a UTF-8 memo signed with Ed25519:
+///
+/// ```
+/// use mpc_core::chain::{derive_request, ChainEncoder};
+/// use mpc_core::{ChainPayload, PublicKey, SignRequest, Signature};
+///
+/// struct Memo;
+///
+/// #[derive(Debug, thiserror::Error)]
+/// #[error("{0}")]
+/// struct MemoError(&'static str);
+///
+/// impl ChainEncoder for Memo {
+///     type Unsigned = String;
+///     type Signed = (String, [u8; 64]);
+///     type Error = MemoError;
+///     fn chain(&self) -> &'static str { "memo" }
+///     fn encode_unsigned(&self, memo: &String) -> Result<Vec<u8>, MemoError> { Ok(memo.as_bytes().to_vec()) }
+///     fn decode_unsigned(&self, bytes: &[u8]) -> Result<String, MemoError> {
+///         String::from_utf8(bytes.to_vec()).map_err(|_| MemoError("not UTF-8"))
+///     }
+///     fn requests(&self, memo: &String, _key: &PublicKey) -> Result<Vec<SignRequest>, MemoError> {
+///         let mut r = SignRequest::ed25519(memo.as_bytes().to_vec());
+///         r.chain_payload = Some(ChainPayload { chain: "memo".into(), bytes: memo.as_bytes().to_vec(), item: 0 });
+///         Ok(vec![r])
+///     }
+///     fn finalize(&self, memo: String, sigs: &[(PublicKey, Vec<Signature>)]) -> Result<(String, [u8; 64]), MemoError> {
+///         match sigs {
+///             [(_, s)] => match s.as_slice() {
+///                 [Signature::Ed25519 { bytes }] => Ok((memo, *bytes)),
+///                 _ => Err(MemoError("one Ed25519 signature")),
+///             },
+///             _ => Err(MemoError("one signer")),
+///         }
+///     }
+///     fn address(&self, key: &PublicKey) -> Result<String, MemoError> { Ok(format!("memo:{:?}", key)) }
+/// }
+///
+/// let key = PublicKey::ed25519(&[0x58, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66,
+///     0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66,
+///     0x66, 0x66, 0x66, 0x66, 0x66, 0x66]).unwrap();
+/// let request = Memo.requests(&"pay bob 5".to_string(), &key).unwrap().remove(0);
+/// // A party re-derives the request from the payload; a digest not derived from it is refused.
+/// assert!(derive_request(&Memo, &key, &request, |_| Ok(())).is_ok());
+/// let mut forged = request.clone();
+/// forged.payload = SignRequest::ed25519(b"pay mallory 500".to_vec()).payload;
+/// assert!(derive_request(&Memo, &key, &forged, |_| Ok(())).is_err());
+/// ```
 pub trait ChainEncoder {
     /// The unsigned payload (a PSBT, a typed transaction, a Solana message, ...).
     type Unsigned;

@@ -82,6 +82,22 @@ pub struct PoolEntry {
 }
 
 /// Presignatures of one party and one engine, each usable once.
+///
+/// A party server holds any store behind the trait (in memory here, durable in
+/// `mpc-node`):
+///
+/// ```
+/// use std::sync::{Arc, Mutex};
+/// use mpc_core::{Cggmp21, Gg20, MemoryPresignatures, PresignatureStore, PublicKey, SignRequest};
+///
+/// let ecdsa: Arc<Mutex<dyn PresignatureStore<Cggmp21>>> =
+///     Arc::new(Mutex::new(MemoryPresignatures::<Cggmp21>::new()));
+/// let gg20: Box<dyn PresignatureStore<Gg20>> = Box::new(MemoryPresignatures::<Gg20>::new());
+/// assert!(ecdsa.lock().unwrap().is_empty() && gg20.is_empty());
+/// // An id the store never had is refused; nothing is issued.
+/// let key = PublicKey::secp256k1(&[2; 33]).unwrap_or(PublicKey::Ed25519([0; 32]));
+/// assert!(ecdsa.lock().unwrap().partial_sign(&[1; 32], &key, &SignRequest::ecdsa([0; 32])).is_err());
+/// ```
 pub trait PresignatureStore<S: Presigning>: Send {
     /// Adds a presignature.
     ///

@@ -11,6 +11,23 @@ use crate::sig::{PublicKey, SignRequest, Signature};
 /// Every method returns a sans-IO [`crate::Protocol`] run for the local party; the caller
 /// moves messages between parties (see `mpc-transport` for drivers). Parties are named by
 /// their key-generation index throughout.
+///
+/// Code written against the trait works with every engine:
+///
+/// ```
+/// use mpc_core::{local, FrostEd25519, FrostTaproot, SignRequest, ThresholdScheme};
+///
+/// /// 2-of-3 keys, signed by parties 0 and 2, all in this thread.
+/// fn sign_with<S: ThresholdScheme<KeygenConfig = ()>>(request: &SignRequest) -> mpc_core::Result<()> {
+///     let shares = local::keygen::<S>(2, vec![(); 3])?;
+///     let signature = local::sign::<S>(&shares, &[0, 2], request)?;
+///     mpc_core::verify::verify(&S::public_key(&shares[0]), &request.payload, &signature)
+/// }
+///
+/// sign_with::<FrostEd25519>(&SignRequest::ed25519(b"hello".to_vec()))?;
+/// sign_with::<FrostTaproot>(&SignRequest::bip340([7u8; 32].to_vec(), None))?;
+/// # Ok::<(), mpc_core::Error>(())
+/// ```
 pub trait ThresholdScheme {
     /// Stable id written into shares and envelopes.
     const ID: SchemeId;

@@ -84,6 +84,10 @@ pub enum Request {
         /// Per-round timeout the party applies (clamped by the party's own bound).
         round_timeout_ms: u64,
     },
+    /// Make sure the party's Paillier primes are ready (made now if needed: minutes), so a
+    /// CGGMP21 or GG20 key generation does not wait for one party's primes. Answered with
+    /// [`Response::Prepared`].
+    PreparePrimes,
     /// Make a pending key active: sent only once every party reported the same key.
     Activate {
         /// The key.
@@ -198,6 +202,8 @@ pub enum Response {
         #[serde(with = "mpc_core::hexser")]
         stored_hash: [u8; 32],
     },
+    /// The party's primes are ready.
+    Prepared,
     /// A key is active at the party.
     Activated {
         /// The key's name.

@@ -41,6 +41,27 @@ pub struct RequestContext {
 }
 
 /// Decides what a party signs.
+///
+/// ```
+/// use mpc_core::{PublicKey, SchemeId, SignPayload, SignRequest};
+/// use mpc_transport::{KeyRef, RequestPolicy};
+///
+/// /// Signs only Ed25519 messages that start with "memo:".
+/// struct MemosOnly;
+///
+/// impl RequestPolicy for MemosOnly {
+///     fn approve(&self, _key: &KeyRef, r: &SignRequest) -> Result<SignRequest, String> {
+///         match &r.payload {
+///             SignPayload::Ed25519 { message } if message.starts_with(b"memo:") => Ok(r.clone()),
+///             _ => Err("only memos".into()),
+///         }
+///     }
+/// }
+///
+/// let key = KeyRef { scheme: SchemeId::FrostEd25519, public_key: PublicKey::Ed25519([0x58; 32]) };
+/// assert!(MemosOnly.approve(&key, &SignRequest::ed25519(b"memo: hi".to_vec())).is_ok());
+/// assert!(MemosOnly.approve(&key, &SignRequest::ecdsa([1; 32])).is_err());
+/// ```
 pub trait RequestPolicy: Send + Sync + 'static {
     /// Returns the request the party will sign for `key`: derived by the party itself from
     /// what `request` carries (never `request` taken on trust), or a refusal.
@@ -308,6 +329,7 @@ impl Party {
                     .await
             }
             Request::Activate { key_id } => self.activate(&key_id).await,
+            Request::PreparePrimes => self.prepare_primes().await,
         };
         out.unwrap_or_else(Response::Failed)
     }

@@ -81,7 +81,41 @@ pub struct Approved {
     pub summary: String,
 }
 
-/// The rules of one chain: decode the payload, check it, derive the request.
+/// The rules of one chain: decode the payload, check it, derive the request. A new chain
+/// is one registration:
+///
+/// ```
+/// use mpc_core::SignRequest;
+/// use mpc_node::policy::{Approved, ChainRegistry, ChainRules, NodePolicy, Refusal};
+/// use mpc_transport::{KeyRef, RequestPolicy};
+///
+/// /// A chain whose payload is a memo of at most 32 bytes, signed as is.
+/// struct Memo;
+///
+/// impl ChainRules for Memo {
+///     fn chain(&self) -> &'static str { "memo" }
+///     fn check(&self, _key: &KeyRef, r: &SignRequest) -> Result<Approved, Refusal> {
+///         let p = r.chain_payload.as_ref().ok_or_else(|| Refusal::new("raw_digest", "no payload"))?;
+///         if p.bytes.len() > 32 {
+///             return Err(Refusal::new("memo.length", "longer than 32 bytes"));
+///         }
+///         let mut derived = SignRequest::ed25519(p.bytes.clone());
+///         derived.chain_payload = Some(p.clone());
+///         Ok(Approved { request: derived, summary: String::from_utf8_lossy(&p.bytes).into() })
+///     }
+/// }
+///
+/// let mut registry = ChainRegistry::new();
+/// registry.register(Box::new(Memo));
+/// let policy = NodePolicy::with_registry(registry, false, None);
+/// let key = KeyRef {
+///     scheme: mpc_core::SchemeId::FrostEd25519,
+///     public_key: mpc_core::PublicKey::Ed25519([0x58; 32]),
+/// };
+/// let mut long = SignRequest::ed25519(vec![]);
+/// long.chain_payload = Some(mpc_core::ChainPayload { chain: "memo".into(), bytes: vec![b'x'; 40], item: 0 });
+/// assert!(policy.approve(&key, &long).unwrap_err().contains("rule memo.length"));
+/// ```
 pub trait ChainRules: Send + Sync {
     /// The chain name in [`mpc_core::ChainPayload::chain`].
     fn chain(&self) -> &'static str;

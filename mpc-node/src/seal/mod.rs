@@ -157,7 +157,25 @@ pub enum KekParams {
     },
 }
 
-/// A source of key-encryption keys: wraps and unwraps 32-byte data keys.
+/// A source of key-encryption keys: wraps and unwraps 32-byte data keys. Implemented by
+/// [`PassphraseKek`], [`KeyFileKek`] and [`HsmKek`]; a store takes any of them:
+///
+/// ```
+/// use std::sync::Arc;
+/// use mpc_node::seal::{Argon2Params, KeyEncryptionKey, KeyFileKek, PassphraseKek};
+///
+/// let fast = Argon2Params { m_kib: 1024, t: 1, p: 1 };
+/// let keks: Vec<Arc<dyn KeyEncryptionKey>> = vec![
+///     Arc::new(KeyFileKek::from_bytes([5; 32])),
+///     Arc::new(PassphraseKek::new(b"correct horse battery staple", fast)?),
+/// ];
+/// for kek in &keks {
+///     let wrapped = kek.wrap(&[9; 32], b"label")?;
+///     assert_eq!(*kek.unwrap(&wrapped, b"label").unwrap(), [9; 32]);
+///     assert!(kek.unwrap(&wrapped, b"another label").is_err());
+/// }
+/// # Ok::<(), mpc_node::NodeError>(())
+/// ```
 pub trait KeyEncryptionKey: Send + Sync {
     /// Wraps `dek` with associated data `ad`.
     ///

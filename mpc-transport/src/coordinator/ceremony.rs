@@ -81,6 +81,11 @@ impl Coordinator {
         let span = tracing::info_span!("coordinator.keygen", scheme = %scheme, key_id);
         async {
             let start = Instant::now();
+            if matches!(scheme, SchemeId::Cggmp21Secp256k1 | SchemeId::Gg20Secp256k1) {
+                // Every party's primes first: the key generation then starts everywhere at
+                // once (frames for a session a party has not opened yet wait only briefly).
+                self.prepare_everywhere(&all).await?;
+            }
             let session = SessionId::random(&mut rand_core::OsRng);
             let request = Request::Keygen {
                 session,
@@ -114,6 +119,25 @@ impl Coordinator {
         }
         .instrument(span)
         .await
+    }
+
+    /// Asks every party to have its Paillier primes ready.
+    async fn prepare_everywhere(&self, all: &[PartyIndex]) -> Result<(), CoordinatorError> {
+        let session = SessionId::random(&mut rand_core::OsRng);
+        let (_, outcome) = self
+            .attempt(all.to_vec(), session, Request::PreparePrimes, None)
+            .await;
+        match outcome {
+            Outcome::Done(r) => match r.iter().find(|(_, r)| !matches!(r, Response::Prepared)) {
+                None => Ok(()),
+                Some((p, _)) => Err(ceremony_error(vec![*p], "answered PreparePrimes otherwise")),
+            },
+            Outcome::Retry(excl, why) => Err(ceremony_error(
+                excl.iter().map(|e| e.party).collect(),
+                format!("Paillier primes not ready: {why}"),
+            )),
+            Outcome::Stop(p, f) => Err(ceremony_error(vec![p], f.message)),
+        }
     }
 
     /// Sends `Activate` to every party; all must confirm the key.

@@ -412,7 +412,7 @@ impl Coordinator {
         };
         let timeout = match request {
             Request::PartialSign { .. } => self.opts.round_timeout,
-            Request::Keygen { .. } => self.opts.ceremony_timeout,
+            Request::Keygen { .. } | Request::PreparePrimes => self.opts.ceremony_timeout,
             _ => self.opts.attempt_timeout,
         };
         let mut calls = JoinSet::new();

@@ -196,6 +196,13 @@ impl Party {
         })
     }
 
+    /// Makes sure this party's Paillier primes are ready.
+    pub(super) async fn prepare_primes(&self) -> Result<Response, Failure> {
+        let vault = self.vault()?;
+        blocking(move || vault.paillier_primes().map_err(internal)).await?;
+        Ok(Response::Prepared)
+    }
+
     /// Activates a pending key (idempotent).
     pub(super) async fn activate(&self, key_id: &str) -> Result<Response, Failure> {
         let vault = self.vault()?;

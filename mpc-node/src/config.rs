@@ -48,6 +48,10 @@ pub struct PartyConfig {
     /// primes instead of generating them. A key made with public primes is not safe.
     #[serde(default)]
     pub danger_test_only_paillier_primes: Option<PathBuf>,
+    /// Directory where the operator puts existing key files (tss-lib keygen JSON) that
+    /// `mpc-node import` asks this party to import.
+    #[serde(default)]
+    pub import_dir: Option<PathBuf>,
     /// Addresses and certificates.
     pub network: NetworkConfig,
     /// Where the key-encryption key comes from.
@@ -201,6 +205,9 @@ impl PartyConfig {
             rebase(base, p);
         }
         if let Some(p) = &mut c.danger_test_only_paillier_primes {
+            rebase(base, p);
+        }
+        if let Some(p) = &mut c.import_dir {
             rebase(base, p);
         }
         c.kek.rebase(base);

@@ -165,9 +165,32 @@ impl CoordinatorClient {
             .keygen(scheme, &key_id, self.config.threshold)
             .await
             .map_err(|e| NodeError::Other(e.to_string()))?;
+        self.register(out)
+    }
+}
+
+impl CoordinatorClient {
+    /// Imports an existing key into `scheme`: every party reads `file` from its own
+    /// import directory (its tss-lib keygen file), runs the engine's network step and
+    /// stores its share; recorded in the registry once active at every party. The group
+    /// key (and so every address) is the file's.
+    ///
+    /// # Errors
+    /// The ceremony's error, naming the parties; registry I/O.
+    pub async fn import(&self, scheme: SchemeId, file: &str) -> Result<RegisteredKey> {
+        let key_id = new_key_id(scheme);
+        let out = self
+            .coordinator
+            .import(scheme, &key_id, file)
+            .await
+            .map_err(|e| NodeError::Other(e.to_string()))?;
+        self.register(out)
+    }
+
+    fn register(&self, out: mpc_transport::KeygenOutcome) -> Result<RegisteredKey> {
         let key = RegisteredKey {
             key_id: out.key_id,
-            scheme,
+            scheme: out.key.scheme,
             public_key: out.key.public_key,
             t: out.t,
             n: out.n,

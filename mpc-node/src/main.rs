@@ -44,6 +44,23 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Imports an existing key (tss-lib): every party reads FILE from its own `import_dir`
+    /// (its keygen_data JSON), runs the engine's network step (GG20 certification, CGGMP21
+    /// auxiliary info) and stores its share; active once all report the same key.
+    Import {
+        /// The coordinator's config file.
+        #[arg(long)]
+        config: PathBuf,
+        /// Engine: gg20 or cggmp21 for ECDSA files, frost-ed25519 for EdDSA files.
+        #[arg(long, value_enum)]
+        scheme: Scheme,
+        /// File name inside each party's import directory.
+        #[arg(long)]
+        file: String,
+        /// Print the result as one JSON object on stdout.
+        #[arg(long)]
+        json: bool,
+    },
     /// Signs an unsigned transaction with a key, through the parties (each checks it with
     /// its own policy); prints the signed transaction, or exits non-zero with the refusal
     /// and the party that refused.
@@ -171,27 +188,21 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                     .await?;
                 c.keygen(scheme.id()).await
             })?;
-            if json {
-                println!(
-                    "{}",
-                    serde_json::json!({
-                        "key_id": key.key_id,
-                        "scheme": key.scheme.to_string(),
-                        "public_key_hex": hex::encode(key.public_key.as_bytes()),
-                        "t": key.t,
-                        "n": key.n,
-                    })
-                );
-            } else {
-                println!(
-                    "key {} ({}, {}-of-{}): {}",
-                    key.key_id,
-                    key.scheme,
-                    key.t,
-                    key.n,
-                    hex::encode(key.public_key.as_bytes())
-                );
-            }
+            print_key(&key, json);
+            Ok(())
+        }
+        Command::Import {
+            config,
+            scheme,
+            file,
+            json,
+        } => {
+            let key = runtime()?.block_on(async {
+                let c = mpc_node::coordinator::CoordinatorClient::connect(&config, CONNECT_WAIT)
+                    .await?;
+                c.import(scheme.id(), &file).await
+            })?;
+            print_key(&key, json);
             Ok(())
         }
         Command::Sign {
@@ -250,6 +261,30 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             );
             Ok(())
         }
+    }
+}
+
+fn print_key(key: &mpc_node::coordinator::RegisteredKey, json: bool) {
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({
+                "key_id": key.key_id,
+                "scheme": key.scheme.to_string(),
+                "public_key_hex": hex::encode(key.public_key.as_bytes()),
+                "t": key.t,
+                "n": key.n,
+            })
+        );
+    } else {
+        println!(
+            "key {} ({}, {}-of-{}): {}",
+            key.key_id,
+            key.scheme,
+            key.t,
+            key.n,
+            hex::encode(key.public_key.as_bytes())
+        );
     }
 }
 

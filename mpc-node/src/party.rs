@@ -51,7 +51,9 @@ pub fn run_party(config_path: &Path) -> Result<()> {
         Some(p) => PrimesSource::DangerTestOnlyFixture(p.clone()),
         None => PrimesSource::Generate,
     };
-    let vault = Arc::new(NodeVault::new(store.clone(), c.index, primes));
+    let vault = Arc::new(
+        NodeVault::new(store.clone(), c.index, primes).with_import_dir(c.import_dir.clone()),
+    );
     let active = vault.active_keys()?;
     let audit = AuditLog::open(&c.audit_log)?;
     let policy = Arc::new(NodePolicy::new(&c.policy, Some(audit))?);

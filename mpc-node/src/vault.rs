@@ -64,6 +64,7 @@ pub struct NodeVault {
     party: u16,
     primes: PrimesSource,
     primes_lock: Mutex<()>,
+    import_dir: Option<PathBuf>,
 }
 
 impl core::fmt::Debug for NodeVault {
@@ -89,7 +90,14 @@ impl NodeVault {
             party,
             primes,
             primes_lock: Mutex::new(()),
+            import_dir: None,
         }
+    }
+
+    /// Where the operator puts existing key files (tss-lib) to import.
+    pub fn with_import_dir(mut self, dir: Option<PathBuf>) -> Self {
+        self.import_dir = dir;
+        self
     }
 
     fn primes_label(&self) -> Label {
@@ -325,6 +333,26 @@ impl KeyVault for NodeVault {
 
     fn store_pending(&self, key_id: &str, key: &HeldKey) -> core::result::Result<[u8; 32], String> {
         self.store_share(key_id, key).map_err(|e| e.to_string())
+    }
+
+    fn read_import(&self, file: &str) -> core::result::Result<zeroize::Zeroizing<Vec<u8>>, String> {
+        let dir = self
+            .import_dir
+            .as_ref()
+            .ok_or("this party has no import_dir in its config")?;
+        let name = std::path::Path::new(file);
+        let plain = name.components().count() == 1
+            && matches!(
+                name.components().next(),
+                Some(std::path::Component::Normal(_))
+            );
+        if !plain {
+            return Err(format!("{file:?} is not a plain file name"));
+        }
+        let path = dir.join(name);
+        std::fs::read(&path)
+            .map(zeroize::Zeroizing::new)
+            .map_err(|e| format!("{}: {e}", path.display()))
     }
 
     fn activate(&self, key_id: &str) -> core::result::Result<HeldKey, String> {

@@ -296,6 +296,9 @@ impl mpc_transport::KeyVault for StopsAfterStoring {
         std::thread::sleep(Duration::from_secs(3600));
         stored
     }
+    fn read_import(&self, file: &str) -> Result<zeroize::Zeroizing<Vec<u8>>, String> {
+        self.0.read_import(file)
+    }
     fn activate(&self, key_id: &str) -> Result<mpc_transport::HeldKey, String> {
         self.0.activate(key_id)
     }

@@ -84,6 +84,25 @@ pub enum Request {
         /// Per-round timeout the party applies (clamped by the party's own bound).
         round_timeout_ms: u64,
     },
+    /// Import a key that exists already (a tss-lib keygen file named `file` in the party's
+    /// import directory, which must hold this party's share), run the network step the
+    /// engine needs (GG20: certification of every party's moduli; CGGMP21: new auxiliary
+    /// info; FROST Ed25519: none) in session `session`, and store the share as pending
+    /// under `key_id`, like [`Request::Keygen`].
+    Import {
+        /// Fresh session id.
+        session: SessionId,
+        /// Engine to import the key into.
+        scheme: SchemeId,
+        /// Name of the key (never an existing one).
+        key_id: String,
+        /// File name inside the party's import directory.
+        file: String,
+        /// Parties (the whole deployment, which must be the key's parties).
+        n: u16,
+        /// Per-round timeout the party applies (clamped by the party's own bound).
+        round_timeout_ms: u64,
+    },
     /// Make sure the party's Paillier primes are ready (made now if needed: minutes), so a
     /// CGGMP21 or GG20 key generation does not wait for one party's primes. Answered with
     /// [`Response::Prepared`].
@@ -196,6 +215,8 @@ pub enum Response {
         key_id: String,
         /// Scheme and group public key.
         key: KeyRef,
+        /// Signers the key needs.
+        threshold: u16,
         /// Every party's public share, by party index, as this party's share has them.
         public_shares: Vec<PublicKey>,
         /// Hash of what the party stored (its sealed file).

@@ -330,6 +330,17 @@ impl Party {
             }
             Request::Activate { key_id } => self.activate(&key_id).await,
             Request::PreparePrimes => self.prepare_primes().await,
+            Request::Import {
+                session,
+                scheme,
+                key_id,
+                file,
+                n,
+                round_timeout_ms,
+            } => {
+                self.import(session, scheme, &key_id, &file, n, round_timeout_ms)
+                    .await
+            }
         };
         out.unwrap_or_else(Response::Failed)
     }

@@ -151,6 +151,7 @@ pub fn write(dir: &Path, d: &DemoDeployment) -> Result<()> {
             kek: kek_config.clone(),
             policy: policy.clone(),
             danger_test_only_paillier_primes: d.danger_test_only_primes.clone(),
+            import_dir: Some(PathBuf::from(format!("party-{i}-import"))),
         };
         write_public(
             &dir.join(format!("party-{i}.toml")),

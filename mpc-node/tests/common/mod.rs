@@ -115,10 +115,15 @@ pub struct Deployment {
 impl Deployment {
     /// A 2-of-3 demo deployment with TEST-ONLY primes, its three party processes started.
     pub fn new(tag: &str, danger_allow_raw_digests: bool) -> Self {
+        Self::with(tag, 3, 2, danger_allow_raw_digests)
+    }
+
+    /// A `t`-of-`n` demo deployment with TEST-ONLY primes, its party processes started.
+    pub fn with(tag: &str, n: u16, t: u16, danger_allow_raw_digests: bool) -> Self {
         let dir = fresh_dir(tag);
-        let mut d = DemoDeployment::local(3, 2, 0);
-        d.mesh = (0..3).map(|_| free_addr()).collect();
-        d.control = (0..3).map(|_| free_addr()).collect();
+        let mut d = DemoDeployment::local(n, t, 0);
+        d.mesh = (0..n).map(|_| free_addr()).collect();
+        d.control = (0..n).map(|_| free_addr()).collect();
         d.danger_test_only_primes = Some(vectors("test-only-paillier-primes.json"));
         d.danger_allow_raw_digests = danger_allow_raw_digests;
         d.argon2 = Argon2Params {
@@ -131,7 +136,7 @@ impl Deployment {
             dir,
             parties: Vec::new(),
         };
-        for i in 0..3 {
+        for i in 0..usize::from(n) {
             let c = dep.spawn(i);
             dep.parties.push(Some(c));
         }

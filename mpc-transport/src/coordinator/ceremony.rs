@@ -42,10 +42,11 @@ fn ceremony_error(parties: Vec<PartyIndex>, reason: impl Into<String>) -> Coordi
 }
 
 /// What one party reported, without the hash.
-type Report = (KeyRef, Vec<PublicKey>);
+type Report = (KeyRef, u16, Vec<PublicKey>);
 
-/// The key every party reported, its public shares and each party's stored hash.
-type Agreed = (KeyRef, Vec<PublicKey>, Vec<[u8; 32]>);
+/// The key every party reported, its threshold, public shares and each party's stored
+/// hash.
+type Agreed = (KeyRef, u16, Vec<PublicKey>, Vec<[u8; 32]>);
 
 impl Coordinator {
     /// Runs key generation of a new `t`-of-`n` key of `scheme` named `key_id` among all the
@@ -61,10 +62,67 @@ impl Coordinator {
         key_id: &str,
         t: u16,
     ) -> Result<KeygenOutcome, CoordinatorError> {
-        crate::party::check_key_id(key_id).map_err(CoordinatorError::Invalid)?;
-        let n = u16::try_from(self.clients.len())
-            .map_err(|_| CoordinatorError::Invalid("too many parties".into()))?;
+        let n = self.deployment_size()?;
         mpc_core::check_threshold(t, n).map_err(|e| CoordinatorError::Invalid(e.to_string()))?;
+        let needs_primes = matches!(scheme, SchemeId::Cggmp21Secp256k1 | SchemeId::Gg20Secp256k1);
+        self.ceremony(scheme, key_id, Some(t), needs_primes, |session| {
+            Request::Keygen {
+                session,
+                scheme,
+                key_id: key_id.to_string(),
+                t,
+                n,
+                round_timeout_ms: us(self.opts.ceremony_round_timeout) / 1000,
+            }
+        })
+        .await
+    }
+
+    /// Imports an existing key: every party reads its own tss-lib keygen file `file` from
+    /// its import directory, runs the engine's network step (GG20 certification, CGGMP21
+    /// auxiliary info) and stores its share; the key is activated as after
+    /// [`Coordinator::keygen`]. The group key, and so every address, stays the file's.
+    ///
+    /// # Errors
+    /// As [`Coordinator::keygen`].
+    pub async fn import(
+        &self,
+        scheme: SchemeId,
+        key_id: &str,
+        file: &str,
+    ) -> Result<KeygenOutcome, CoordinatorError> {
+        let n = self.deployment_size()?;
+        let needs_primes = scheme == SchemeId::Cggmp21Secp256k1;
+        self.ceremony(scheme, key_id, None, needs_primes, |session| {
+            Request::Import {
+                session,
+                scheme,
+                key_id: key_id.to_string(),
+                file: file.to_string(),
+                n,
+                round_timeout_ms: us(self.opts.ceremony_round_timeout) / 1000,
+            }
+        })
+        .await
+    }
+
+    fn deployment_size(&self) -> Result<u16, CoordinatorError> {
+        u16::try_from(self.clients.len())
+            .map_err(|_| CoordinatorError::Invalid("too many parties".into()))
+    }
+
+    /// A ceremony among all parties: (primes,) the request made by `request`, agreement,
+    /// activation.
+    async fn ceremony(
+        &self,
+        scheme: SchemeId,
+        key_id: &str,
+        t: Option<u16>,
+        needs_primes: bool,
+        request: impl FnOnce(SessionId) -> Request,
+    ) -> Result<KeygenOutcome, CoordinatorError> {
+        crate::party::check_key_id(key_id).map_err(CoordinatorError::Invalid)?;
+        let n = self.deployment_size()?;
         let all: Vec<PartyIndex> = self.clients.keys().copied().collect();
         let reachable = self.reachable();
         let missing: Vec<PartyIndex> = all
@@ -78,24 +136,18 @@ impl Coordinator {
                 format!("not connected; a key ceremony needs all {n} parties"),
             ));
         }
-        let span = tracing::info_span!("coordinator.keygen", scheme = %scheme, key_id);
+        let span = tracing::info_span!("coordinator.ceremony", scheme = %scheme, key_id);
         async {
             let start = Instant::now();
-            if matches!(scheme, SchemeId::Cggmp21Secp256k1 | SchemeId::Gg20Secp256k1) {
-                // Every party's primes first: the key generation then starts everywhere at
-                // once (frames for a session a party has not opened yet wait only briefly).
+            if needs_primes {
+                // Every party's primes first: the run then starts everywhere at once
+                // (frames for a session a party has not opened yet wait only briefly).
                 self.prepare_everywhere(&all).await?;
             }
             let session = SessionId::random(&mut rand_core::OsRng);
-            let request = Request::Keygen {
-                session,
-                scheme,
-                key_id: key_id.to_string(),
-                t,
-                n,
-                round_timeout_ms: us(self.opts.ceremony_round_timeout) / 1000,
-            };
-            let (report, outcome) = self.attempt(all.clone(), session, request, None).await;
+            let (report, outcome) = self
+                .attempt(all.clone(), session, request(session), None)
+                .await;
             let responses = match outcome {
                 Outcome::Done(r) => r,
                 Outcome::Retry(excl, why) => {
@@ -103,7 +155,7 @@ impl Coordinator {
                 }
                 Outcome::Stop(p, f) => return Err(ceremony_error(vec![p], f.message)),
             };
-            let (key, public_shares, stored_hashes) = agree(&responses, scheme, key_id, n)?;
+            let (key, t, public_shares, stored_hashes) = agree(&responses, scheme, key_id, n, t)?;
             self.activate_everywhere(key_id, &key, &all).await?;
             tracing::info!(key_id, ?key, "key active at every party");
             Ok(KeygenOutcome {
@@ -189,6 +241,7 @@ fn agree(
     scheme: SchemeId,
     key_id: &str,
     n: u16,
+    t: Option<u16>,
 ) -> Result<Agreed, CoordinatorError> {
     let mut reports: BTreeMap<PartyIndex, (Report, [u8; 32])> = BTreeMap::new();
     for (p, r) in responses {
@@ -196,10 +249,21 @@ fn agree(
             Response::KeyStored {
                 key_id: id,
                 key,
+                threshold,
                 public_shares,
                 stored_hash,
-            } if id == key_id && key.scheme == scheme && public_shares.len() == usize::from(n) => {
-                reports.insert(*p, ((key.clone(), public_shares.clone()), *stored_hash));
+            } if id == key_id
+                && key.scheme == scheme
+                && public_shares.len() == usize::from(n)
+                && t.is_none_or(|t| t == *threshold) =>
+            {
+                reports.insert(
+                    *p,
+                    (
+                        (key.clone(), *threshold, public_shares.clone()),
+                        *stored_hash,
+                    ),
+                );
             }
             _ => {
                 return Err(ceremony_error(
@@ -217,7 +281,7 @@ fn agree(
         }
     }
     groups.sort_by_key(|(_, members)| std::cmp::Reverse(members.len()));
-    let Some(((key, shares), _)) = groups.first().map(|(r, m)| ((*r).clone(), m.clone())) else {
+    let Some(((key, t, shares), _)) = groups.first().map(|(r, m)| ((*r).clone(), m.clone())) else {
         return Err(ceremony_error(Vec::new(), "no party answered"));
     };
     if groups.len() > 1 {
@@ -230,5 +294,5 @@ fn agree(
     let hashes = (0..n)
         .map(|p| reports.get(&p).map(|(_, h)| *h).unwrap_or_default())
         .collect();
-    Ok((key, shares, hashes))
+    Ok((key, t, shares, hashes))
 }

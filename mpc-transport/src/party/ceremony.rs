@@ -33,6 +33,13 @@ pub trait KeyVault: Send + Sync + 'static {
     /// The reason, as text.
     fn store_pending(&self, key_id: &str, key: &HeldKey) -> Result<[u8; 32], String>;
 
+    /// The bytes of file `file` in this party's import directory (an existing key to
+    /// import; secret).
+    ///
+    /// # Errors
+    /// No import directory, no such file, or a name that is not a plain file name.
+    fn read_import(&self, file: &str) -> Result<zeroize::Zeroizing<Vec<u8>>, String>;
+
     /// Marks pending key `key_id` active (durably) and returns it, with its presignature
     /// pool for a presigning engine. Activating an active key returns it again.
     ///
@@ -69,6 +76,16 @@ pub fn check_key_id(id: &str) -> Result<(), String> {
 }
 
 impl HeldKey {
+    /// Signers the key needs.
+    pub fn threshold(&self) -> u16 {
+        match self {
+            HeldKey::Cggmp21 { share, .. } => share.threshold(),
+            HeldKey::Gg20 { share, .. } => share.threshold(),
+            HeldKey::FrostEd25519(s) => s.threshold(),
+            HeldKey::FrostTaproot(s) => s.threshold(),
+        }
+    }
+
     /// Every party's public share of this key, by party index.
     ///
     /// # Errors
@@ -94,6 +111,34 @@ impl Party {
             .ok_or_else(|| bad("this party runs no key ceremonies (no key vault)"))
     }
 
+    /// Refuses a key id this party has (pending or active) and a deployment size that is
+    /// not this mesh's.
+    fn check_new(&self, key_id: &str, n: u16) -> Result<(), Failure> {
+        check_key_id(key_id).map_err(bad)?;
+        if n != self.node.parties() {
+            return Err(bad(format!(
+                "the deployment has {} parties, the ceremony asks for {n}",
+                self.node.parties()
+            )));
+        }
+        let keys = self.keys.read().map_err(internal)?;
+        let active = keys
+            .active
+            .iter()
+            .any(|(id, _)| id.as_deref() == Some(key_id));
+        if keys.pending.contains_key(key_id) || active {
+            return Err(bad(format!(
+                "key id {key_id} exists here; a new key needs a new id"
+            )));
+        }
+        Ok(())
+    }
+
+    async fn primes(vault: &Arc<dyn KeyVault>) -> Result<PaillierPrimes, Failure> {
+        let v = vault.clone();
+        blocking(move || v.paillier_primes().map_err(internal)).await
+    }
+
     /// Joins key generation session `session` for a new `t`-of-`n` key of `scheme` named
     /// `key_id`, stores the share as pending and reports the public results.
     pub(super) async fn keygen(
@@ -106,35 +151,12 @@ impl Party {
         round_timeout_ms: u64,
     ) -> Result<Response, Failure> {
         let vault = self.vault()?;
-        check_key_id(key_id).map_err(bad)?;
-        if n != self.node.parties() {
-            return Err(bad(format!(
-                "the deployment has {} parties, the ceremony asks for {n}",
-                self.node.parties()
-            )));
-        }
-        {
-            let keys = self.keys.read().map_err(internal)?;
-            if keys.pending.contains_key(key_id)
-                || keys
-                    .active
-                    .iter()
-                    .any(|(id, _)| id.as_deref() == Some(key_id))
-            {
-                return Err(bad(format!(
-                    "key id {key_id} exists here; a new key needs a new id"
-                )));
-            }
-        }
+        self.check_new(key_id, n)?;
         let opts = self.ceremony_drive_options(round_timeout_ms);
         let parties: Vec<PartyIndex> = (0..n).collect();
         let held = match scheme {
             SchemeId::Cggmp21Secp256k1 => {
-                let primes = blocking({
-                    let v = vault.clone();
-                    move || v.paillier_primes().map_err(internal)
-                })
-                .await?;
+                let primes = Self::primes(&vault).await?;
                 let (share, _) = self
                     .run(scheme, session, parties, opts, move |ctx| {
                         Cggmp21::keygen(&ctx, t, primes.into())
@@ -143,11 +165,7 @@ impl Party {
                 HeldKey::Cggmp21 { share, pool: None }
             }
             SchemeId::Gg20Secp256k1 => {
-                let primes = blocking({
-                    let v = vault.clone();
-                    move || v.paillier_primes().map_err(internal)
-                })
-                .await?;
+                let primes = Self::primes(&vault).await?;
                 let (share, _) = self
                     .run(scheme, session, parties, opts, move |ctx| {
                         Gg20::keygen(&ctx, t, primes.into())
@@ -173,24 +191,93 @@ impl Party {
             }
             other => return Err(bad(format!("no key generation for {other}"))),
         };
+        self.store_new(&vault, key_id, held).await
+    }
+
+    /// Imports an existing tss-lib key (see [`crate::control::Request::Import`]).
+    pub(super) async fn import(
+        &self,
+        session: SessionId,
+        scheme: SchemeId,
+        key_id: &str,
+        file: &str,
+        n: u16,
+        round_timeout_ms: u64,
+    ) -> Result<Response, Failure> {
+        let vault = self.vault()?;
+        self.check_new(key_id, n)?;
+        let bytes = {
+            let (v, f) = (vault.clone(), file.to_string());
+            blocking(move || v.read_import(&f).map_err(bad)).await?
+        };
+        let tss = mpc_core::import::TssLibKey::from_json(&bytes).map_err(bad)?;
+        drop(bytes);
+        if tss.index() != self.me() || tss.parties() != n {
+            return Err(bad(format!(
+                "{file} holds the share of party {} of a {}-party key; this is party {} of {n}",
+                tss.index(),
+                tss.parties(),
+                self.me()
+            )));
+        }
+        let opts = self.ceremony_drive_options(round_timeout_ms);
+        let parties: Vec<PartyIndex> = (0..n).collect();
+        let held = match scheme {
+            SchemeId::Gg20Secp256k1 => {
+                let share = tss.to_gg20().map_err(bad)?;
+                let (share, _) = self
+                    .run(scheme, session, parties, opts, move |ctx| {
+                        Gg20::certify(&ctx, &share)
+                    })
+                    .await?;
+                HeldKey::Gg20 { share, pool: None }
+            }
+            SchemeId::Cggmp21Secp256k1 => {
+                let share = tss.to_cggmp21().map_err(bad)?;
+                let primes = Self::primes(&vault).await?;
+                let (share, _) = self
+                    .run(scheme, session, parties, opts, move |ctx| {
+                        Cggmp21::aux_info(&ctx, &share, primes)
+                    })
+                    .await?;
+                HeldKey::Cggmp21 { share, pool: None }
+            }
+            SchemeId::FrostEd25519 => HeldKey::FrostEd25519(tss.to_frost_ed25519().map_err(bad)?),
+            other => {
+                return Err(bad(format!(
+                    "tss-lib keys import into gg20, cggmp21 or frost-ed25519, not {other}"
+                )))
+            }
+        };
+        self.store_new(&vault, key_id, held).await
+    }
+
+    /// Stores a new share as pending and reports the public results.
+    async fn store_new(
+        &self,
+        vault: &Arc<dyn KeyVault>,
+        key_id: &str,
+        held: HeldKey,
+    ) -> Result<Response, Failure> {
         let key = held.key_ref();
+        let threshold = held.threshold();
         let public_shares = held.public_shares().map_err(internal)?;
         let held = Arc::new(held);
-        let stored_hash = blocking({
+        let stored_hash = {
             let (v, id, h) = (vault.clone(), key_id.to_string(), held.clone());
-            move || v.store_pending(&id, &h).map_err(internal)
-        })
-        .await?;
+            blocking(move || v.store_pending(&id, &h).map_err(internal)).await?
+        };
         drop(held);
         self.keys
             .write()
             .map_err(internal)?
             .pending
             .insert(key_id.to_string(), key.clone());
-        tracing::info!(party = self.me(), key_id, scheme = %scheme, "key stored, pending activation");
+        tracing::info!(party = self.me(), key_id, scheme = %key.scheme, "key stored, pending activation");
         Ok(Response::KeyStored {
             key_id: key_id.to_string(),
             key,
+            threshold,
             public_shares,
             stored_hash,
         })
@@ -199,7 +286,7 @@ impl Party {
     /// Makes sure this party's Paillier primes are ready.
     pub(super) async fn prepare_primes(&self) -> Result<Response, Failure> {
         let vault = self.vault()?;
-        blocking(move || vault.paillier_primes().map_err(internal)).await?;
+        Self::primes(&vault).await?;
         Ok(Response::Prepared)
     }
 

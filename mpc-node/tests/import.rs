@@ -1,0 +1,126 @@
+//! tss-lib keys imported through five `mpc-node party` processes: each party reads only its
+//! own keygen file from its import directory; GG20 certification runs over the mesh; the
+//! group key (and so every address) stays the file's, and the imported keys sign (checked
+//! by libsecp256k1 and ed25519-dalek). A party handed another party's file is named and
+//! nothing becomes active.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+mod common;
+
+use std::process::Command;
+use std::time::Duration;
+
+use common::{check_ecdsa, vectors, Deployment, BIN};
+use mpc_core::import::TssLibKey;
+use mpc_core::{SignRequest, Signature};
+use mpc_node::coordinator::{CoordinatorClient, Registry};
+
+fn place(dep: &Deployment, kind: &str, name: &str, file_of: impl Fn(usize) -> usize) {
+    for i in 0..5 {
+        let dir = dep.dir.join(format!("party-{i}-import"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let src = vectors(&format!("tss-lib/{kind}/keygen_data_{}.json", file_of(i)));
+        std::fs::copy(src, dir.join(name)).unwrap();
+    }
+}
+
+fn import(dep: &Deployment, scheme: &str, file: &str) -> std::process::Output {
+    Command::new(BIN)
+        .args([
+            "import", "--json", "--scheme", scheme, "--file", file, "--config",
+        ])
+        .arg(dep.dir.join("coordinator.toml"))
+        .output()
+        .unwrap()
+}
+
+fn file_key(kind: &str) -> mpc_core::PublicKey {
+    let bytes = std::fs::read(vectors(&format!("tss-lib/{kind}/keygen_data_0.json"))).unwrap();
+    TssLibKey::from_json(&bytes).unwrap().public_key().unwrap()
+}
+
+#[test]
+fn tss_lib_keys_import_across_party_processes_and_sign_under_the_same_key() {
+    let dep = Deployment::with("import", 5, 3, true);
+    place(&dep, "ecdsa", "ecdsa.json", |i| i);
+    place(&dep, "eddsa", "eddsa.json", |i| i);
+    // Party 1 is handed party 2's file: refused by party 1, nothing active.
+    place(
+        &dep,
+        "ecdsa",
+        "swapped.json",
+        |i| if i == 1 { 2 } else { i },
+    );
+
+    let out = import(&dep, "gg20", "swapped.json");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("parties [1]") && err.contains("party 2"),
+        "{err}"
+    );
+    assert!(Registry::load(&dep.dir.join("keys.json"))
+        .unwrap()
+        .keys
+        .is_empty());
+
+    let mut imported = Vec::new();
+    for (scheme, kind, file) in [
+        ("gg20", "ecdsa", "ecdsa.json"),
+        ("frost-ed25519", "eddsa", "eddsa.json"),
+    ] {
+        let out = import(&dep, scheme, file);
+        assert!(
+            out.status.success(),
+            "{scheme}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!((v["t"].as_u64(), v["n"].as_u64()), (Some(3), Some(5)));
+        // The group key is the file's: addresses do not change.
+        assert_eq!(v["public_key_hex"], hex::encode(file_key(kind).as_bytes()));
+        imported.push(v["key_id"].as_str().unwrap().to_string());
+    }
+
+    let registry = Registry::load(&dep.dir.join("keys.json")).unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let c =
+            CoordinatorClient::connect(&dep.dir.join("coordinator.toml"), Duration::from_secs(20))
+                .await
+                .unwrap();
+        let gg20 = registry.get(&imported[0]).unwrap();
+        let msg = [0x5a; 32];
+        let signed = c
+            .coordinator
+            .sign(&gg20.key_ref(), 3, &[SignRequest::ecdsa(msg)])
+            .await
+            .unwrap();
+        check_ecdsa(&gg20.public_key, &msg, &signed.signatures[0]);
+
+        let ed = registry.get(&imported[1]).unwrap();
+        let request = SignRequest::ed25519(b"imported".to_vec());
+        let signed = c
+            .coordinator
+            .sign(&ed.key_ref(), 3, &[request])
+            .await
+            .unwrap();
+        let Signature::Ed25519 { bytes } = signed.signatures[0] else {
+            panic!()
+        };
+        let vk =
+            ed25519_dalek::VerifyingKey::from_bytes(ed.public_key.as_bytes().try_into().unwrap())
+                .unwrap();
+        ed25519_dalek::Verifier::verify(
+            &vk,
+            b"imported",
+            &ed25519_dalek::Signature::from_bytes(&bytes),
+        )
+        .unwrap();
+    });
+}

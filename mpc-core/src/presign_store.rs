@@ -156,6 +156,30 @@ pub fn check_fit<P: StoredPresignature>(
     p.check_request(request)
 }
 
+/// The common core of every store's [`PresignatureStore::partial_sign`]: checks that `id` is
+/// ready and fits `request` under `signing_key` (a request that does not fit leaves it
+/// ready), then runs `consume` (which records the id as consumed: durably, for a durable
+/// store) and only if that succeeds takes the presignature out of `ready`.
+///
+/// # Errors
+/// [`Error::PresignatureUsed`] for an id not ready; the fit check's error; `consume`'s.
+pub fn take_to_sign<P: StoredPresignature>(
+    ready: &mut BTreeMap<[u8; 32], P>,
+    id: &[u8; 32],
+    signing_key: &PublicKey,
+    request: &SignRequest,
+    consume: impl FnOnce() -> Result<()>,
+) -> Result<P> {
+    let p = ready
+        .get(id)
+        .ok_or_else(|| Error::PresignatureUsed(to_hex(id)))?;
+    check_fit(p, signing_key, request)?;
+    consume()?;
+    ready
+        .remove(id)
+        .ok_or_else(|| Error::PresignatureUsed(to_hex(id)))
+}
+
 /// An in-memory [`PresignatureStore`]: single use within one process.
 pub struct MemoryPresignatures<S: Presigning> {
     ready: BTreeMap<[u8; 32], S::Presignature>,
@@ -214,16 +238,11 @@ where
         signing_key: &PublicKey,
         request: &SignRequest,
     ) -> Result<S::PartialSignature> {
-        let p = self
-            .ready
-            .get(id)
-            .ok_or_else(|| Error::PresignatureUsed(to_hex(id)))?;
-        check_fit(p, signing_key, request)?;
-        let p = self
-            .ready
-            .remove(id)
-            .ok_or_else(|| Error::PresignatureUsed(to_hex(id)))?;
-        self.consumed.insert(*id);
+        let consumed = &mut self.consumed;
+        let p = take_to_sign(&mut self.ready, id, signing_key, request, || {
+            consumed.insert(*id);
+            Ok(())
+        })?;
         S::partial_sign(p, request)
     }
 

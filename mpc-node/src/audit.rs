@@ -160,13 +160,7 @@ impl AuditLog {
             let bytes = std::fs::read(path).map_err(io("reading", path))?;
             let whole = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
             if whole != bytes.len() {
-                let f = OpenOptions::new()
-                    .write(true)
-                    .open(path)
-                    .map_err(io("opening", path))?;
-                f.set_len(u64::try_from(whole).unwrap_or(0))
-                    .and_then(|()| f.sync_all())
-                    .map_err(io("truncating", path))?;
+                crate::fsutil::truncate(path, whole)?;
             }
             let text =
                 std::str::from_utf8(bytes.get(..whole).unwrap_or_default()).map_err(|_| {

@@ -87,6 +87,21 @@ pub fn write_new(path: &Path, bytes: &[u8]) -> Result<()> {
     sync_dir(dir)
 }
 
+/// Cuts `path` to its first `len` bytes and flushes it (a torn last record of a journal or
+/// log, written by an append that crashed before its flush).
+///
+/// # Errors
+/// [`NodeError::Io`].
+pub fn truncate(path: &Path, len: usize) -> Result<()> {
+    let f = OpenOptions::new()
+        .write(true)
+        .open(path)
+        .map_err(io("opening", path))?;
+    f.set_len(u64::try_from(len).unwrap_or(u64::MAX))
+        .and_then(|()| f.sync_all())
+        .map_err(io("truncating", path))
+}
+
 /// Removes leftover temporary files (`*.tmp`) in `dir`.
 ///
 /// # Errors

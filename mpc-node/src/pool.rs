@@ -27,7 +27,7 @@ use std::marker::PhantomData;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use mpc_core::presign_store::{check_fit, PoolEntry, PresignatureStore, StoredPresignature};
+use mpc_core::presign_store::{take_to_sign, PoolEntry, PresignatureStore, StoredPresignature};
 use mpc_core::{Presigning, PublicKey, SignRequest};
 
 use crate::error::{io, NodeError, Result};
@@ -153,20 +153,16 @@ impl<S: Presigning> PresignatureStore<S> for DurablePool<S> {
         signing_key: &PublicKey,
         request: &SignRequest,
     ) -> mpc_core::Result<S::PartialSignature> {
-        let p = self
-            .ready
-            .get(id)
-            .ok_or_else(|| mpc_core::Error::PresignatureUsed(hex::encode(id)))?;
-        check_fit(p, signing_key, request)?;
-        self.journal
-            .write_all(id)
-            .and_then(|()| self.journal.sync_data())
-            .map_err(|e| Self::storage(io("appending to", &self.journal_path)(e)))?;
-        self.consumed.insert(*id);
-        let p = self
-            .ready
-            .remove(id)
-            .ok_or_else(|| mpc_core::Error::PresignatureUsed(hex::encode(id)))?;
+        let (journal, path, consumed) = (&mut self.journal, &self.journal_path, &mut self.consumed);
+        let p = take_to_sign(&mut self.ready, id, signing_key, request, || {
+            // On disk and flushed before the partial signature exists.
+            journal
+                .write_all(id)
+                .and_then(|()| journal.sync_data())
+                .map_err(|e| Self::storage(io("appending to", path)(e)))?;
+            consumed.insert(*id);
+            Ok(())
+        })?;
         // The journal already forbids the id; a file left by a failed delete is removed at
         // the next open.
         let _ = self.store.remove(&self.name(id));
@@ -190,13 +186,7 @@ fn read_journal(path: &std::path::Path) -> Result<HashSet<[u8; 32]>> {
     let whole = bytes.len() - bytes.len() % 32;
     if whole != bytes.len() {
         // A torn record: the append was not flushed, so its partial signature never left.
-        let f = OpenOptions::new()
-            .write(true)
-            .open(path)
-            .map_err(io("opening", path))?;
-        f.set_len(u64::try_from(whole).unwrap_or(0))
-            .and_then(|()| f.sync_all())
-            .map_err(io("truncating", path))?;
+        crate::fsutil::truncate(path, whole)?;
     }
     Ok(bytes
         .chunks_exact(32)

@@ -18,7 +18,7 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{check_ecdsa, vectors, Deployment, BIN};
+use common::{check_ecdsa, check_ed25519, vectors, Deployment, BIN};
 use mpc_core::{PublicKey, SchemeId, SignRequest, Signature};
 use mpc_node::coordinator::{CoordinatorClient, Registry};
 use mpc_node::seal::{Label, SecretKind};
@@ -75,13 +75,7 @@ fn secret_values(v: &serde_json::Value, out: &mut Vec<String>) {
 fn check(scheme: SchemeId, pk: &PublicKey, msg: &[u8; 32], sig: &Signature) {
     match (scheme, sig) {
         (SchemeId::Cggmp21Secp256k1 | SchemeId::Gg20Secp256k1, _) => check_ecdsa(pk, msg, sig),
-        (SchemeId::FrostEd25519, Signature::Ed25519 { bytes }) => {
-            use ed25519_dalek::Verifier;
-            let k =
-                ed25519_dalek::VerifyingKey::from_bytes(pk.as_bytes().try_into().unwrap()).unwrap();
-            k.verify(msg, &ed25519_dalek::Signature::from_bytes(bytes))
-                .unwrap();
-        }
+        (SchemeId::FrostEd25519, _) => check_ed25519(pk, msg, sig),
         (SchemeId::FrostSecp256k1Tr, Signature::Bip340 { bytes }) => {
             // BIP-341: the signature verifies under the tweaked output key.
             let secp = secp256k1::Secp256k1::verification_only();

@@ -15,9 +15,9 @@ mod common;
 use std::process::Command;
 use std::time::Duration;
 
-use common::{check_ecdsa, vectors, Deployment, BIN};
+use common::{check_ecdsa, check_ed25519, vectors, Deployment, BIN};
 use mpc_core::import::TssLibKey;
-use mpc_core::{SignRequest, Signature};
+use mpc_core::SignRequest;
 use mpc_node::coordinator::{CoordinatorClient, Registry};
 
 fn place(dep: &Deployment, kind: &str, name: &str, file_of: impl Fn(usize) -> usize) {
@@ -110,17 +110,6 @@ fn tss_lib_keys_import_across_party_processes_and_sign_under_the_same_key() {
             .sign(&ed.key_ref(), 3, &[request])
             .await
             .unwrap();
-        let Signature::Ed25519 { bytes } = signed.signatures[0] else {
-            panic!()
-        };
-        let vk =
-            ed25519_dalek::VerifyingKey::from_bytes(ed.public_key.as_bytes().try_into().unwrap())
-                .unwrap();
-        ed25519_dalek::Verifier::verify(
-            &vk,
-            b"imported",
-            &ed25519_dalek::Signature::from_bytes(&bytes),
-        )
-        .unwrap();
+        check_ed25519(&ed.public_key, b"imported", &signed.signatures[0]);
     });
 }

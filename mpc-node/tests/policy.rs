@@ -14,10 +14,7 @@
 
 mod common;
 
-use bitcoin::absolute::LockTime;
-use bitcoin::psbt::{Psbt, PsbtSighashType};
-use bitcoin::transaction::Version;
-use bitcoin::{Amount, OutPoint, ScriptBuf, Sequence, Transaction, TxIn, TxOut, Witness};
+use bitcoin::psbt::Psbt;
 use chain_btc::{AddressKind, BtcEncoder};
 use chain_evm::alloy_consensus::{TxEip1559, TypedTransaction};
 use chain_evm::alloy_primitives::{Address as EvmAddress, Bytes, TxKind, U256};
@@ -27,6 +24,7 @@ use chain_sol::solana_hash::Hash;
 use chain_sol::solana_message::{Message, VersionedMessage};
 use chain_sol::SolEncoder;
 use common::fresh_dir;
+use common::tx::{p2wpkh_psbt, Spend};
 use mpc_core::chain::ChainEncoder;
 use mpc_core::{PublicKey, SchemeId, SessionId, SignRequest};
 use mpc_node::audit::{AuditLog, Decision};
@@ -67,68 +65,18 @@ fn ed_key() -> KeyRef {
     }
 }
 
-fn own_script(key: &KeyRef) -> ScriptBuf {
-    chain_btc::p2wpkh_address(&key.public_key, bitcoin::Network::Regtest)
-        .unwrap()
-        .script_pubkey()
-}
-
 /// A spend of 100 000 sats from the key: `send` to a stranger, the rest minus `fee` back
 /// to the key. With `prev`, the input carries its previous transaction (claiming `claimed`
 /// sats, which the previous transaction may contradict).
 fn psbt(send: u64, fee: u64, sighash: Option<u32>, prev: bool, claimed: u64) -> Psbt {
-    let key = ecdsa_key();
-    let funding = Transaction {
-        version: Version::TWO,
-        lock_time: LockTime::ZERO,
-        input: vec![TxIn {
-            previous_output: OutPoint::null(),
-            script_sig: ScriptBuf::new(),
-            sequence: Sequence::MAX,
-            witness: Witness::new(),
-        }],
-        output: vec![TxOut {
-            value: Amount::from_sat(100_000),
-            script_pubkey: own_script(&key),
-        }],
+    let spend = Spend {
+        sighash,
+        with_prev: prev,
+        claimed,
+        ..Spend::new(100_000, send, fee)
     };
-    let stranger = ScriptBuf::new_p2wpkh(&bitcoin::WPubkeyHash::from_byte_array([7; 20]));
-    let tx = Transaction {
-        version: Version::TWO,
-        lock_time: LockTime::ZERO,
-        input: vec![TxIn {
-            previous_output: OutPoint::new(funding.compute_txid(), 0),
-            script_sig: ScriptBuf::new(),
-            sequence: Sequence::MAX,
-            witness: Witness::new(),
-        }],
-        output: vec![
-            TxOut {
-                value: Amount::from_sat(send),
-                script_pubkey: stranger,
-            },
-            TxOut {
-                value: Amount::from_sat(100_000 - send - fee),
-                script_pubkey: own_script(&key),
-            },
-        ],
-    };
-    let mut p = chain_btc::psbt_from_tx(
-        tx,
-        vec![TxOut {
-            value: Amount::from_sat(claimed),
-            script_pubkey: own_script(&key),
-        }],
-    )
-    .unwrap();
-    if prev {
-        p.inputs[0].non_witness_utxo = Some(funding);
-    }
-    p.inputs[0].sighash_type = sighash.map(PsbtSighashType::from_u32);
-    p
+    p2wpkh_psbt(&ecdsa_key().public_key, &spend).0
 }
-
-use bitcoin::hashes::Hash as _;
 
 fn btc_request(p: &Psbt) -> SignRequest {
     BtcEncoder::new(bitcoin::Network::Regtest, AddressKind::P2wpkh)

@@ -19,17 +19,15 @@ use std::path::Path;
 use std::process::Command;
 
 use base64::Engine as _;
-use bitcoin::absolute::LockTime;
-use bitcoin::hashes::Hash as _;
-use bitcoin::psbt::{Psbt, PsbtSighashType};
-use bitcoin::transaction::Version;
-use bitcoin::{Amount, OutPoint, ScriptBuf, Sequence, Transaction, TxIn, TxOut, Witness};
+use bitcoin::psbt::Psbt;
+use bitcoin::TxOut;
 use chain_evm::alloy_consensus::{TxEip1559, TypedTransaction};
 use chain_evm::alloy_primitives::{Address as EvmAddress, Bytes, TxKind, U256};
 use chain_sol::solana_address::Address as SolAddress;
 use chain_sol::solana_hash::Hash;
 use chain_sol::solana_message::{Message, VersionedMessage};
-use common::{Deployment, BIN};
+use common::tx::{p2wpkh_psbt, Spend};
+use common::{check_ed25519, Deployment, BIN};
 use mpc_core::PublicKey;
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
@@ -66,51 +64,12 @@ fn sign(dep: &Deployment, key: &str, chain: &str, tx: &str) -> std::process::Out
 /// A spend of 2 000 000 sats from the key's P2WPKH address: `send` to a stranger, change
 /// back, 1 000 sats fee.
 fn psbt(key: &PublicKey, send: u64, sighash: Option<u32>, with_prev: bool) -> (Psbt, TxOut) {
-    let own = chain_btc::p2wpkh_address(key, bitcoin::Network::Regtest)
-        .unwrap()
-        .script_pubkey();
-    let spent = TxOut {
-        value: Amount::from_sat(2_000_000),
-        script_pubkey: own.clone(),
+    let spend = Spend {
+        sighash,
+        with_prev,
+        ..Spend::new(2_000_000, send, 1_000)
     };
-    let funding = Transaction {
-        version: Version::TWO,
-        lock_time: LockTime::ZERO,
-        input: vec![TxIn {
-            previous_output: OutPoint::null(),
-            script_sig: ScriptBuf::new(),
-            sequence: Sequence::MAX,
-            witness: Witness::new(),
-        }],
-        output: vec![spent.clone()],
-    };
-    let stranger = ScriptBuf::new_p2wpkh(&bitcoin::WPubkeyHash::from_byte_array([7; 20]));
-    let tx = Transaction {
-        version: Version::TWO,
-        lock_time: LockTime::ZERO,
-        input: vec![TxIn {
-            previous_output: OutPoint::new(funding.compute_txid(), 0),
-            script_sig: ScriptBuf::new(),
-            sequence: Sequence::MAX,
-            witness: Witness::new(),
-        }],
-        output: vec![
-            TxOut {
-                value: Amount::from_sat(send),
-                script_pubkey: stranger,
-            },
-            TxOut {
-                value: Amount::from_sat(2_000_000 - send - 1_000),
-                script_pubkey: own,
-            },
-        ],
-    };
-    let mut p = chain_btc::psbt_from_tx(tx, vec![spent.clone()]).unwrap();
-    if with_prev {
-        p.inputs[0].non_witness_utxo = Some(funding);
-    }
-    p.inputs[0].sighash_type = sighash.map(PsbtSighashType::from_u32);
-    (p, spent)
+    p2wpkh_psbt(key, &spend)
 }
 
 fn evm_tx(chain_id: u64) -> String {
@@ -218,9 +177,10 @@ fn parties_sign_what_their_policy_allows_and_refuse_the_rest_naming_the_rule() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let tx: chain_sol::solana_transaction::versioned::VersionedTransaction =
         wincode::deserialize(&B64.decode(v["tx"].as_str().unwrap()).unwrap()).unwrap();
-    let vk = ed25519_dalek::VerifyingKey::from_bytes(ed.as_bytes().try_into().unwrap()).unwrap();
-    let sig = ed25519_dalek::Signature::from_bytes(tx.signatures[0].as_ref().try_into().unwrap());
-    ed25519_dalek::Verifier::verify(&vk, &tx.message.serialize(), &sig).unwrap();
+    let sig = mpc_core::Signature::Ed25519 {
+        bytes: tx.signatures[0].as_ref().try_into().unwrap(),
+    };
+    check_ed25519(&ed, &tx.message.serialize(), &sig);
 
     let before: Vec<usize> = (0..3).map(|i| audit_records(&dep.dir, i).len()).collect();
     let cases: Vec<(&str, String, &str, &str)> = vec![

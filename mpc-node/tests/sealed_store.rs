@@ -24,6 +24,17 @@ use mpc_node::seal::{
 use mpc_node::store::SealedStore;
 use mpc_node::NodeError;
 
+/// The tests of this file run one at a time: one of them spawns `softhsm2-util`, and a
+/// child forked while another test has a store open holds that store's lock (`flock`)
+/// until it execs, so a store closed and reopened at that moment would seem locked.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// Small Argon2id costs so the tests run quickly; the default is 64 MiB / 3 passes.
 const FAST: Argon2Params = Argon2Params {
     m_kib: 1024,
@@ -62,6 +73,7 @@ fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
 
 #[test]
 fn passphrase_store_refuses_wrong_passphrase_tampering_truncation_and_a_second_owner() {
+    let _serial = serial();
     let d = fresh_dir("store-pass");
     let store = SealedStore::open(&d, pass("correct horse")).unwrap();
     let path = store
@@ -141,6 +153,7 @@ fn passphrase_store_refuses_wrong_passphrase_tampering_truncation_and_a_second_o
 
 #[test]
 fn key_file_store_opens_only_with_its_key_file() {
+    let _serial = serial();
     let d = fresh_dir("store-keyfile");
     let kf = d.with_extension("kek");
     let _ = std::fs::remove_file(&kf);
@@ -225,6 +238,7 @@ impl SoftHsm {
 
 #[test]
 fn share_sealed_under_a_softhsm2_key_opens_only_through_that_token() {
+    let _serial = serial();
     let hsm = SoftHsm::new("store-hsm", &["node-a", "node-b"]);
     // SoftHSM2 reads its config from the environment when the module is initialized; this
     // test binary sets it before any module is loaded and no other test here loads it.

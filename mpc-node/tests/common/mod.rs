@@ -16,6 +16,8 @@ use std::sync::{Arc, OnceLock};
 use mpc_node::demo::{self, DemoDeployment, DEMO_PASSPHRASE};
 use mpc_node::seal::{Argon2Params, PassphraseKek};
 
+pub mod tx;
+
 use mpc_core::local::run_local;
 use mpc_core::*;
 
@@ -83,6 +85,16 @@ pub fn fresh_dir(tag: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("mpc-node-{tag}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
     d
+}
+
+/// Checks an Ed25519 signature with ed25519-dalek.
+pub fn check_ed25519(pk: &PublicKey, msg: &[u8], sig: &Signature) {
+    let Signature::Ed25519 { bytes } = sig else {
+        panic!("not Ed25519: {sig:?}")
+    };
+    let vk = ed25519_dalek::VerifyingKey::from_bytes(pk.as_bytes().try_into().unwrap()).unwrap();
+    ed25519_dalek::Verifier::verify(&vk, msg, &ed25519_dalek::Signature::from_bytes(bytes))
+        .expect("ed25519-dalek rejects the signature");
 }
 
 /// Checks an ECDSA signature with libsecp256k1 (not the engines' crates).

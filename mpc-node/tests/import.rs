@@ -1,7 +1,8 @@
 //! tss-lib keys imported through five `mpc-node party` processes: each party reads only its
 //! own keygen file from its import directory; GG20 certification runs over the mesh; the
 //! group key (and so every address) stays the file's, and the imported keys sign (checked
-//! by libsecp256k1 and ed25519-dalek). A party handed another party's file is named and
+//! by libsecp256k1 and ed25519-dalek), the GG20 key also with a presignature kept in the
+//! parties' sealed pools. A party handed another party's file is named and
 //! nothing becomes active.
 #![allow(
     clippy::unwrap_used,
@@ -102,6 +103,25 @@ fn tss_lib_keys_import_across_party_processes_and_sign_under_the_same_key() {
             .await
             .unwrap();
         check_ecdsa(&gg20.public_key, &msg, &signed.signatures[0]);
+
+        // GG20 presigning through the parties: each keeps its presignature in its sealed
+        // pool; the online step is one round trip, and a presignature signs once.
+        let (_, report) = c
+            .coordinator
+            .presign(&gg20.key_ref(), 3, None)
+            .await
+            .unwrap();
+        assert_eq!(report.attempts.len(), 1);
+        let msg = [0x6b; 32];
+        let online = c
+            .coordinator
+            .sign_presigned(&gg20.key_ref(), 3, &SignRequest::ecdsa(msg))
+            .await
+            .unwrap();
+        assert!(!online.report.fell_back_to_full, "{}", online.report);
+        check_ecdsa(&gg20.public_key, &msg, &online.signatures[0]);
+        assert_eq!(c.coordinator.presignatures_ready(&gg20.key_ref(), None), 0);
+        assert_eq!(c.coordinator.sync_presignatures(&gg20.key_ref()).await, 0);
 
         let ed = registry.get(&imported[1]).unwrap();
         let request = SignRequest::ed25519(b"imported".to_vec());

@@ -135,10 +135,7 @@ fn party_processes_make_a_key_of_every_engine_each_holding_only_its_sealed_share
     // Every key signs through the party processes; independent verifiers check.
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        let c =
-            CoordinatorClient::connect(&dep.dir.join("coordinator.toml"), Duration::from_secs(20))
-                .await
-                .unwrap();
+        let c = dep.client().await;
         for (key_id, scheme, _) in &made {
             let key = registry.get(key_id).unwrap();
             let msg = [key_id.len() as u8; 32];

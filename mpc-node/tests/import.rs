@@ -14,12 +14,11 @@
 mod common;
 
 use std::process::Command;
-use std::time::Duration;
 
 use common::{check_ecdsa, check_ed25519, vectors, Deployment, BIN};
 use mpc_core::import::TssLibKey;
 use mpc_core::SignRequest;
-use mpc_node::coordinator::{CoordinatorClient, Registry};
+use mpc_node::coordinator::Registry;
 
 fn place(dep: &Deployment, kind: &str, name: &str, file_of: impl Fn(usize) -> usize) {
     for i in 0..5 {
@@ -91,10 +90,7 @@ fn tss_lib_keys_import_across_party_processes_and_sign_under_the_same_key() {
     let registry = Registry::load(&dep.dir.join("keys.json")).unwrap();
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        let c =
-            CoordinatorClient::connect(&dep.dir.join("coordinator.toml"), Duration::from_secs(20))
-                .await
-                .unwrap();
+        let c = dep.client().await;
         let gg20 = registry.get(&imported[0]).unwrap();
         let msg = [0x5a; 32];
         let signed = c

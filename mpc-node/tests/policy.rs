@@ -16,15 +16,11 @@ mod common;
 
 use bitcoin::psbt::Psbt;
 use chain_btc::{AddressKind, BtcEncoder};
-use chain_evm::alloy_consensus::{TxEip1559, TypedTransaction};
-use chain_evm::alloy_primitives::{Address as EvmAddress, Bytes, TxKind, U256};
+use chain_evm::alloy_primitives::U256;
 use chain_evm::EvmEncoder;
-use chain_sol::solana_address::Address as SolAddress;
-use chain_sol::solana_hash::Hash;
-use chain_sol::solana_message::{Message, VersionedMessage};
 use chain_sol::SolEncoder;
 use common::fresh_dir;
-use common::tx::{p2wpkh_psbt, Spend};
+use common::tx::{evm_transfer, p2wpkh_psbt, sol_transfer, Spend};
 use mpc_core::chain::ChainEncoder;
 use mpc_core::{PublicKey, SchemeId, SessionId, SignRequest};
 use mpc_node::audit::{AuditLog, Decision};
@@ -86,17 +82,7 @@ fn btc_request(p: &Psbt) -> SignRequest {
 }
 
 fn evm_request(chain_id: u64, value: U256) -> SignRequest {
-    let tx = TypedTransaction::Eip1559(TxEip1559 {
-        chain_id,
-        nonce: 0,
-        gas_limit: 21_000,
-        max_fee_per_gas: 2_000_000_000,
-        max_priority_fee_per_gas: 1_000_000_000,
-        to: TxKind::Call(EvmAddress::repeat_byte(0x22)),
-        value,
-        access_list: Default::default(),
-        input: Bytes::new(),
-    });
+    let tx = evm_transfer(chain_id, 0, value);
     EvmEncoder::new(chain_id)
         .requests(&tx, &ecdsa_key().public_key)
         .unwrap()
@@ -104,19 +90,9 @@ fn evm_request(chain_id: u64, value: U256) -> SignRequest {
 }
 
 fn sol_request(lamports: u64) -> SignRequest {
-    let from = chain_sol::address(&ed_key().public_key).unwrap();
-    let ix = solana_system_interface::instruction::transfer(
-        &from,
-        &SolAddress::new_from_array([9; 32]),
-        lamports,
-    );
-    let msg = VersionedMessage::Legacy(Message::new_with_blockhash(
-        &[ix],
-        Some(&from),
-        &Hash::default(),
-    ));
+    let tx = sol_transfer(&ed_key().public_key, lamports);
     SolEncoder::new()
-        .requests(&chain_sol::unsigned(msg), &ed_key().public_key)
+        .requests(&tx, &ed_key().public_key)
         .unwrap()
         .remove(0)
 }

@@ -21,12 +21,8 @@ use std::process::Command;
 use base64::Engine as _;
 use bitcoin::psbt::Psbt;
 use bitcoin::TxOut;
-use chain_evm::alloy_consensus::{TxEip1559, TypedTransaction};
-use chain_evm::alloy_primitives::{Address as EvmAddress, Bytes, TxKind, U256};
-use chain_sol::solana_address::Address as SolAddress;
-use chain_sol::solana_hash::Hash;
-use chain_sol::solana_message::{Message, VersionedMessage};
-use common::tx::{p2wpkh_psbt, Spend};
+use chain_evm::alloy_primitives::U256;
+use common::tx::{evm_transfer, p2wpkh_psbt, sol_transfer, Spend};
 use common::{check_ed25519, Deployment, BIN};
 use mpc_core::PublicKey;
 
@@ -73,34 +69,12 @@ fn psbt(key: &PublicKey, send: u64, sighash: Option<u32>, with_prev: bool) -> (P
 }
 
 fn evm_tx(chain_id: u64) -> String {
-    let tx = TypedTransaction::Eip1559(TxEip1559 {
-        chain_id,
-        nonce: 3,
-        gas_limit: 21_000,
-        max_fee_per_gas: 2_000_000_000,
-        max_priority_fee_per_gas: 1_000_000_000,
-        to: TxKind::Call(EvmAddress::repeat_byte(0x22)),
-        value: U256::from(1_000_000_000_000_000u64),
-        access_list: Default::default(),
-        input: Bytes::new(),
-    });
+    let tx = evm_transfer(chain_id, 3, U256::from(1_000_000_000_000_000u64));
     hex::encode(chain_evm::encode_unsigned_2718(&tx))
 }
 
 fn sol_tx(key: &PublicKey, lamports: u64) -> String {
-    let from = chain_sol::address(key).unwrap();
-    let ix = solana_system_interface::instruction::transfer(
-        &from,
-        &SolAddress::new_from_array([9; 32]),
-        lamports,
-    );
-    let msg = VersionedMessage::Legacy(Message::new_with_blockhash(
-        &[ix],
-        Some(&from),
-        &Hash::default(),
-    ));
-    let tx = chain_sol::unsigned(msg);
-    B64.encode(wincode::serialize(&tx).unwrap())
+    B64.encode(wincode::serialize(&sol_transfer(key, lamports)).unwrap())
 }
 
 fn refused(out: &std::process::Output, rule: &str) {

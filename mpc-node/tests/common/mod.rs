@@ -181,6 +181,16 @@ impl Deployment {
             .unwrap()
     }
 
+    /// A coordinator client connected to the deployment's parties.
+    pub async fn client(&self) -> mpc_node::coordinator::CoordinatorClient {
+        mpc_node::coordinator::CoordinatorClient::connect(
+            &self.dir.join("coordinator.toml"),
+            std::time::Duration::from_secs(20),
+        )
+        .await
+        .unwrap()
+    }
+
     pub fn kek(&self) -> Arc<PassphraseKek> {
         let p = std::fs::read_to_string(self.dir.join(DEMO_PASSPHRASE)).unwrap();
         Arc::new(

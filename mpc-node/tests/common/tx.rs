@@ -90,3 +90,41 @@ pub fn p2wpkh_psbt(key: &PublicKey, s: &Spend) -> (Psbt, TxOut) {
     p.inputs[0].sighash_type = s.sighash.map(PsbtSighashType::from_u32);
     (p, spent)
 }
+
+/// An EIP-1559 transfer of `value` wei to 0x2222…22 on `chain_id`.
+pub fn evm_transfer(
+    chain_id: u64,
+    nonce: u64,
+    value: chain_evm::alloy_primitives::U256,
+) -> chain_evm::alloy_consensus::TypedTransaction {
+    use chain_evm::alloy_consensus::{TxEip1559, TypedTransaction};
+    use chain_evm::alloy_primitives::{Address, Bytes, TxKind};
+    TypedTransaction::Eip1559(TxEip1559 {
+        chain_id,
+        nonce,
+        gas_limit: 21_000,
+        max_fee_per_gas: 2_000_000_000,
+        max_priority_fee_per_gas: 1_000_000_000,
+        to: TxKind::Call(Address::repeat_byte(0x22)),
+        value,
+        access_list: Default::default(),
+        input: Bytes::new(),
+    })
+}
+
+/// A legacy Solana transfer of `lamports` from `key` (the fee payer) to 0x0909…09.
+pub fn sol_transfer(
+    key: &PublicKey,
+    lamports: u64,
+) -> chain_sol::solana_transaction::versioned::VersionedTransaction {
+    use chain_sol::solana_message::{Message, VersionedMessage};
+    let from = chain_sol::address(key).unwrap();
+    let to = chain_sol::solana_address::Address::new_from_array([9; 32]);
+    let ix = solana_system_interface::instruction::transfer(&from, &to, lamports);
+    let bh = chain_sol::solana_hash::Hash::default();
+    chain_sol::unsigned(VersionedMessage::Legacy(Message::new_with_blockhash(
+        &[ix],
+        Some(&from),
+        &bh,
+    )))
+}

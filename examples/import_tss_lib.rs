@@ -5,22 +5,24 @@
 //!
 //! ```text
 //! cargo run --release --example import_tss_lib -- --dir DIR --signers 0,2,4 \
-//!     --message-hex HEX [--engine gg20|cggmp21|frost-ed25519] [--cache DIR]
+//!     --message-hex HEX [--engine gg20|cggmp21|frost-ed25519]
 //! ```
 //!
 //! ECDSA keys default to `gg20` (the key's own Paillier keys; their Π-mod / Π-fac / Π-prm
 //! proofs are made and checked among the signers first), EdDSA keys to `frost-ed25519`.
-//! `cggmp21` gives all parties new auxiliary info (Paillier primes are generated once and
-//! cached in `--cache`, default `./.mpc-import-cache`). For ECDSA the message is a 32-byte
-//! prehash and the signature r‖s with low s. Progress goes to stderr; stdout carries only
-//! the JSON object. Every signature is checked with an independent verifier (libsecp256k1,
-//! ed25519-dalek) before `"verified": true` is printed.
+//! `cggmp21` gives all parties new auxiliary info (fresh Paillier primes, with progress).
+//! For ECDSA the message is a 32-byte prehash and the signature r‖s with low s. Progress
+//! goes to stderr; stdout carries only the JSON object. Every signature is checked with an
+//! independent verifier (libsecp256k1, ed25519-dalek) before `"verified": true` is printed.
+//!
+//! A one-process tour of the importer over test fixtures: it reads every party's file, so it
+//! holds every share, and it writes nothing. A deployment imports with `mpc-node import`,
+//! where each party reads only its own file and stores only its own sealed share.
 
 use std::path::PathBuf;
 
 use mpc_core::import::TssLibKey;
 use mpc_core::*;
-use mpc_examples::KeyDir;
 use mpc_transport::{run_parties, DriveOptions, InMemoryNetwork, PartyJob};
 
 type Res<T> = Result<T, Box<dyn std::error::Error>>;
@@ -30,11 +32,10 @@ struct Args {
     signers: Vec<u16>,
     message: Vec<u8>,
     engine: Option<String>,
-    cache: PathBuf,
 }
 
 fn usage() -> String {
-    "usage: import_tss_lib --dir DIR --signers 0,2,4 --message-hex HEX [--engine gg20|cggmp21|frost-ed25519] [--cache DIR]".into()
+    "usage: import_tss_lib --dir DIR --signers 0,2,4 --message-hex HEX [--engine gg20|cggmp21|frost-ed25519]".into()
 }
 
 fn parse_args() -> Res<Args> {
@@ -42,7 +43,6 @@ fn parse_args() -> Res<Args> {
     let mut signers = None;
     let mut message = None;
     let mut engine = None;
-    let mut cache = PathBuf::from(".mpc-import-cache");
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
         let mut value = || {
@@ -67,7 +67,6 @@ fn parse_args() -> Res<Args> {
                     Some(hex::decode(value()?.trim()).map_err(|e| format!("--message-hex: {e}"))?)
             }
             "--engine" => engine = Some(value()?),
-            "--cache" => cache = PathBuf::from(value()?),
             "-h" | "--help" => return Err(usage().into()),
             other => return Err(format!("unknown argument {other:?}\n{}", usage()).into()),
         }
@@ -77,7 +76,6 @@ fn parse_args() -> Res<Args> {
         signers: signers.ok_or_else(|| format!("--signers is required\n{}", usage()))?,
         message: message.ok_or_else(|| format!("--message-hex is required\n{}", usage()))?,
         engine,
-        cache,
     })
 }
 
@@ -202,48 +200,14 @@ where
     Ok(first)
 }
 
-/// GG20 shares whose moduli proofs every signer has verified: loaded from `cache` when a
-/// previous run certified this signer set (certification is a one-time step per key and
-/// signer set), otherwise certified now and stored there.
-fn certify_once(
-    n: u16,
-    mut shares: Vec<Gg20Share>,
-    signers: &[u16],
-    cache: &std::path::Path,
-) -> Res<Vec<Gg20Share>> {
-    let path = |i: u16| cache.join(format!("party-{i}.json"));
-    let mut cached = Vec::new();
-    for &i in signers {
-        let Ok(bytes) = std::fs::read(path(i)) else {
-            break;
-        };
-        let share = Gg20Share::from_json(&zeroize::Zeroizing::new(bytes), SchemeId::Gg20Secp256k1)?;
-        let original = shares.get(usize::from(i)).ok_or("signer out of range")?;
-        if share.public_key() != original.public_key()
-            || share.index() != i
-            || !Gg20::is_certified_for(&share, signers)
-        {
-            break;
-        }
-        cached.push(share);
-    }
-    if cached.len() == signers.len() {
-        eprintln!(
-            "moduli proofs of signers {signers:?} verified earlier (cached in {})",
-            cache.display()
-        );
-    } else {
-        eprintln!("certifying the signers' moduli (Π-mod, Π-fac, Π-prm), once per signer set ...");
-        let jobs = per_signer(&shares, signers, |ctx, share| {
-            Gg20::certify(&ctx(SchemeId::Gg20Secp256k1)?, &share)
-        })?;
-        cached = run(n, jobs)?;
-        std::fs::create_dir_all(cache)?;
-        for s in &cached {
-            mpc_examples::write_secret(&path(s.index()), &s.to_json()?)?;
-        }
-    }
-    for s in cached {
+/// The GG20 shares with the signers' moduli proofs (Π-mod, Π-fac, Π-prm) made and
+/// verified among them: GG20 signs only with parties it has certified.
+fn certify(n: u16, mut shares: Vec<Gg20Share>, signers: &[u16]) -> Res<Vec<Gg20Share>> {
+    eprintln!("certifying the signers' moduli (Π-mod, Π-fac, Π-prm) ...");
+    let jobs = per_signer(&shares, signers, |ctx, share| {
+        Gg20::certify(&ctx(SchemeId::Gg20Secp256k1)?, &share)
+    })?;
+    for s in run(n, jobs)? {
         let i = usize::from(s.index());
         if let Some(slot) = shares.get_mut(i) {
             *slot = s;
@@ -339,10 +303,7 @@ fn real_main() -> Res<()> {
                 .iter()
                 .map(TssLibKey::to_gg20)
                 .collect::<Result<Vec<_>, _>>()?;
-            let cache = args
-                .cache
-                .join(format!("gg20-{}", hex::encode(pk.as_bytes())));
-            let certified = certify_once(n, shares, &signers, &cache)?;
+            let certified = certify(n, shares, &signers)?;
             eprintln!(
                 "moduli certified ({:.1} s); signing ...",
                 start.elapsed().as_secs_f64()
@@ -355,7 +316,7 @@ fn real_main() -> Res<()> {
                 .iter()
                 .map(TssLibKey::to_cggmp21)
                 .collect::<Result<Vec<_>, _>>()?;
-            let primes = KeyDir(args.cache.clone()).primes(n)?;
+            let primes = mpc_examples::generate_primes_with_progress(n)?;
             eprintln!("generating auxiliary info for all {n} parties ...");
             let sid = SessionId::random(&mut rand_core::OsRng);
             let jobs = incomplete

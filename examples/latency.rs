@@ -1,5 +1,6 @@
-//! Latency report: end-to-end signing latency through party processes on loopback (mutual
-//! TLS, coordinator), against the same protocols with all parties in this process.
+//! Latency report: end-to-end signing latency through `mpc-node` party processes on
+//! loopback (mutual TLS, sealed stores, the coordinator client), against the same protocols
+//! with all signers in this process.
 //!
 //! ```text
 //! cargo run --release --example latency -- --parties 3 --threshold 2 --runs 1000
@@ -10,25 +11,38 @@
 //! Schemes: `frost-ed25519`, `frost-taproot`, `cggmp21-online` (a presignature made
 //! beforehand, then the online step: partial signatures from the quorum, combined and
 //! verified by the coordinator), `cggmp21-full` (presigning + signing in one request).
-//! Modes: `transport` (request → coordinator → parties over mTLS → verified signature) and
-//! `in-process` (all signers on threads of this process over in-memory channels; for
-//! `cggmp21-online` the partial signatures and the combination). Requests are raw digests
-//! (the parties run with `--allow-raw`), each one fresh. `--delay-ms` delays every message
-//! (party to party and coordinator to party, both ways) by D ms one way, in transport mode.
-//! `--cggmp-runs` (default: `--runs`) bounds the CGGMP21 runs, whose presigning takes
-//! about a second of CPU per run.
+//! Modes: `transport` (request → coordinator → `mpc-node` parties over mTLS → verified
+//! signature) and `in-process` (all signers on threads of this process over in-memory
+//! channels; for `cggmp21-online` the partial signatures and the combination).
+//!
+//! The transport mode runs a deployment written by `mpc_node::demo` in `--dir` (default
+//! `mpc-latency/<t>of<n>`): one sealed store per party, keys made by networked ceremonies
+//! (each party generates its own Paillier primes on the first run), presignatures in each
+//! party's durable pool. Its parties are this executable started as `latency party
+//! --config ...`, and sign raw digests (`danger_allow_raw_digests` in their configs: the
+//! report measures the protocols, not chain payload decoding). `--delay-ms` delays every
+//! message (party to party and coordinator to party, both ways) by D ms one way.
+//!
+//! The in-process baseline uses throwaway keys made in memory by `keygen_all` (all shares
+//! in this process; CGGMP21 from the TEST-ONLY public primes fixture): never stored, never
+//! a wallet. `--cggmp-runs` (default: `--runs`) bounds the CGGMP21 runs, whose presigning
+//! takes about a second of CPU per run.
 #![forbid(unsafe_code)]
 
 #[path = "latency/stats.rs"]
 mod stats;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use mpc_core::*;
-use mpc_examples::cluster;
+use mpc_node::coordinator::{CoordinatorClient, Registry};
+use mpc_node::demo::DemoDeployment;
 use mpc_transport::*;
 use stats::{Series, Summary};
+
+/// TEST-ONLY public primes for the in-process baseline's throwaway CGGMP21 key.
+const TEST_ONLY_PRIMES: &[u8] = include_bytes!("../test-vectors/test-only-paillier-primes.json");
 
 const ALL: [&str; 4] = [
     "frost-ed25519",
@@ -87,34 +101,32 @@ fn parse() -> Result<Args, Box<dyn std::error::Error>> {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let raw: Vec<String> = std::env::args().skip(1).collect();
-    cluster::party_process_mode(&raw);
-    let a = parse()?;
-    let d = cluster::setup(&a.dir, a.n, a.t, a.port, 1)?;
-    let (ec, ed, tr) = cluster::ensure_keys(&mpc_examples::KeyDir(a.dir.clone()), a.t, a.n)?;
-    let mut extra = vec!["--allow-raw".to_string()];
-    if a.delay_ms > 0.0 {
-        extra.extend(["--delay-ms".to_string(), a.delay_ms.to_string()]);
+    if raw.first().map(String::as_str) == Some("party") {
+        return party_process(&raw);
     }
-    let _parties = cluster::spawn_parties(&a.dir, d.n, &extra)?;
+    let a = parse()?;
+    ensure_deployment(&a)?;
+    let config = a.dir.join("coordinator.toml");
+    let _parties = spawn_parties(&a)?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()?;
     let delay = Duration::from_secs_f64(a.delay_ms / 1000.0);
-    let coord = rt.block_on(cluster::coordinator(
-        &a.dir,
-        CoordinatorOptions {
-            delay,
-            fallback_to_full: false,
-            ..CoordinatorOptions::default()
+    let client = rt.block_on(CoordinatorClient::connect_with(
+        &config,
+        Duration::from_secs(60),
+        |o| {
+            o.delay = delay;
+            o.fallback_to_full = false;
         },
-        Duration::from_secs(30),
     ))?;
+    let coord = &client.coordinator;
     eprintln!(
-        "{} party processes on 127.0.0.1, {}-of-{}, one-way delay {} ms",
+        "{} mpc-node party processes on 127.0.0.1, {}-of-{}, one-way delay {} ms",
         a.n, a.t, a.n, a.delay_ms
     );
-    let signers: Vec<PartyIndex> = (0..a.t).collect();
+    let opts = DriveOptions::default();
     let mut series: Vec<Series> = Vec::new();
     for scheme in &a.schemes {
         let runs = if scheme.starts_with("cggmp21") {
@@ -123,16 +135,32 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             a.runs
         };
         let (transport, in_process) = match scheme.as_str() {
-            "frost-ed25519" => interactive::<FrostEd25519>(&a, &rt, &coord, &ed, runs, |k| {
-                SignRequest::ed25519(msg(k))
-            }),
-            "frost-taproot" => interactive::<FrostTaproot>(&a, &rt, &coord, &tr, runs, |k| {
-                SignRequest::bip340(digest(k), None)
-            }),
-            "cggmp21-full" => interactive::<Cggmp21>(&a, &rt, &coord, &ec, runs, |k| {
-                SignRequest::ecdsa(digest(k))
-            }),
-            _ => online(&a, &rt, &coord, &ec, &signers, runs)?,
+            "frost-ed25519" => {
+                let key = deployment_key(&rt, &client, SchemeId::FrostEd25519)?;
+                let local = keygen_all::<FrostEd25519>(a.t, vec![(); usize::from(a.n)], &opts)?;
+                interactive::<FrostEd25519>(&a, &rt, coord, &key, &local, runs, |k| {
+                    SignRequest::ed25519(msg(k))
+                })
+            }
+            "frost-taproot" => {
+                let key = deployment_key(&rt, &client, SchemeId::FrostSecp256k1Tr)?;
+                let local = keygen_all::<FrostTaproot>(a.t, vec![(); usize::from(a.n)], &opts)?;
+                interactive::<FrostTaproot>(&a, &rt, coord, &key, &local, runs, |k| {
+                    SignRequest::bip340(digest(k), None)
+                })
+            }
+            "cggmp21-full" => {
+                let key = deployment_key(&rt, &client, SchemeId::Cggmp21Secp256k1)?;
+                let local = baseline_cggmp21(&a)?;
+                interactive::<Cggmp21>(&a, &rt, coord, &key, &local, runs, |k| {
+                    SignRequest::ecdsa(digest(k))
+                })
+            }
+            _ => {
+                let key = deployment_key(&rt, &client, SchemeId::Cggmp21Secp256k1)?;
+                let local = baseline_cggmp21(&a)?;
+                online(&a, &rt, coord, &key, &local, runs)?
+            }
         };
         for (mode, lat) in [("transport", transport), ("in-process", in_process)] {
             let s = Series::new(scheme, mode, &a, runs, lat);
@@ -162,6 +190,114 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
+/// `latency party --config C [--delay-ms D]`: one `mpc-node` party process.
+fn party_process(raw: &[String]) -> Result<(), Box<dyn std::error::Error>> {
+    let get = |f: &str| raw.iter().position(|a| a == f).and_then(|p| raw.get(p + 1));
+    let config = PathBuf::from(get("--config").ok_or("party needs --config")?);
+    let delay_ms: f64 = get("--delay-ms").map_or(Ok(0.0), |v| v.parse())?;
+    let run = mpc_node::party::RunOptions {
+        benchmark_delay: Duration::from_secs_f64(delay_ms / 1000.0),
+    };
+    Ok(mpc_node::party::run_party_with(&config, &run)?)
+}
+
+/// Writes the benchmark deployment in `--dir` unless it is there.
+fn ensure_deployment(a: &Args) -> Result<(), Box<dyn std::error::Error>> {
+    if a.dir.join("coordinator.toml").exists() {
+        let c = mpc_node::config::CoordinatorConfig::load(&a.dir.join("coordinator.toml"))?;
+        if c.parties.len() != usize::from(a.n) || c.threshold != a.t {
+            return Err(format!(
+                "{} holds a {}-of-{} deployment; use another --dir for {}-of-{}",
+                a.dir.display(),
+                c.threshold,
+                c.parties.len(),
+                a.t,
+                a.n
+            )
+            .into());
+        }
+        return Ok(());
+    }
+    eprintln!(
+        "writing a {}-of-{} benchmark deployment to {}",
+        a.t,
+        a.n,
+        a.dir.display()
+    );
+    let d = DemoDeployment {
+        danger_allow_raw_digests: true,
+        ..DemoDeployment::local(a.n, a.t, a.port)
+    };
+    Ok(mpc_node::demo::write(&a.dir, &d)?)
+}
+
+/// Party processes, stopped when dropped.
+struct Parties(Vec<std::process::Child>);
+
+impl Drop for Parties {
+    fn drop(&mut self) {
+        for c in &mut self.0 {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+fn spawn_parties(a: &Args) -> Result<Parties, Box<dyn std::error::Error>> {
+    let exe = std::env::current_exe()?;
+    let mut out = Parties(Vec::new());
+    for i in 0..a.n {
+        let config: &Path = &a.dir.join(format!("party-{i}.toml"));
+        out.0.push(
+            std::process::Command::new(&exe)
+                .arg("party")
+                .arg("--config")
+                .arg(config)
+                .arg("--delay-ms")
+                .arg(a.delay_ms.to_string())
+                .stdout(std::process::Stdio::null())
+                .spawn()?,
+        );
+    }
+    Ok(out)
+}
+
+/// The deployment's key of `scheme`, made by a networked ceremony if it has none.
+fn deployment_key(
+    rt: &tokio::runtime::Runtime,
+    client: &CoordinatorClient,
+    scheme: SchemeId,
+) -> Result<KeyRef, Box<dyn std::error::Error>> {
+    let registry = Registry::load(&client.config.registry)?;
+    if let Some(k) = registry.keys.iter().find(|k| k.scheme == scheme) {
+        return Ok(k.key_ref());
+    }
+    eprintln!("key ceremony: {scheme} across the party processes ...");
+    let start = Instant::now();
+    let k = rt.block_on(client.keygen(scheme))?;
+    eprintln!("  {} active in {:.1?}", k.key_id, start.elapsed());
+    Ok(k.key_ref())
+}
+
+/// The in-process baseline's throwaway CGGMP21 key (TEST-ONLY primes, never stored).
+fn baseline_cggmp21(a: &Args) -> Result<Vec<Cggmp21Share>, Box<dyn std::error::Error>> {
+    let primes = PaillierPrimes::list_from_json(TEST_ONLY_PRIMES)?;
+    if primes.len() < usize::from(a.n) {
+        return Err(format!("the primes fixture holds {} parties' primes", primes.len()).into());
+    }
+    let configs = primes
+        .into_iter()
+        .take(usize::from(a.n))
+        .map(|p| Cggmp21KeygenConfig { primes: Some(p) })
+        .collect();
+    eprintln!("in-process baseline: CGGMP21 key generation in memory ...");
+    Ok(keygen_all::<Cggmp21>(
+        a.t,
+        configs,
+        &DriveOptions::default(),
+    )?)
+}
+
 impl Series {
     fn new(
         scheme: &str,
@@ -181,6 +317,7 @@ fn interactive<S>(
     a: &Args,
     rt: &tokio::runtime::Runtime,
     coord: &Coordinator,
+    key: &KeyRef,
     shares: &[KeyShare<S::Data>],
     runs: usize,
     request: impl Fn(usize) -> SignRequest,
@@ -191,12 +328,8 @@ where
 {
     let signers: Vec<PartyIndex> = (0..a.t).collect();
     let opts = DriveOptions::default();
-    let key = match key_ref(shares) {
-        Ok(k) => k,
-        Err(e) => return (vec![Err(e.clone())], vec![Err(e)]),
-    };
     let transport = measure(runs, |k| {
-        rt.block_on(coord.sign(&key, a.t, &[request(k)]))
+        rt.block_on(coord.sign(key, a.t, &[request(k)]))
             .map(drop)
             .map_err(|e| e.to_string())
     });
@@ -208,22 +341,19 @@ where
     (transport, in_process)
 }
 
-/// CGGMP21 online: presignatures are made in chunks before the timed online steps, so
-/// presigning never competes with the measured requests for the CPU.
-#[allow(clippy::type_complexity)]
+/// CGGMP21 online: presignatures are made in chunks before the timed online steps (the
+/// parties' into their durable pools, the baseline's in memory), so presigning never
+/// competes with the measured requests for the CPU.
 fn online(
     a: &Args,
     rt: &tokio::runtime::Runtime,
     coord: &Coordinator,
+    key: &KeyRef,
     ec: &[Cggmp21Share],
-    signers: &[PartyIndex],
     runs: usize,
-) -> Result<
-    (Vec<Result<Duration, String>>, Vec<Result<Duration, String>>),
-    Box<dyn std::error::Error>,
-> {
-    let key = key_ref(ec)?;
-    let pk = key.public_key;
+) -> Result<(Latencies, Latencies), Box<dyn std::error::Error>> {
+    let signers: &[PartyIndex] = &(0..a.t).collect::<Vec<_>>();
+    let pk = key_ref(ec)?.public_key;
     let opts = DriveOptions::default();
     let (mut tr, mut ip) = (Vec::new(), Vec::new());
     let chunk = 50;
@@ -233,7 +363,7 @@ fn online(
         let start = Instant::now();
         let mut local = Vec::new();
         for _ in 0..k {
-            rt.block_on(coord.presign(&key, a.t, None))?;
+            rt.block_on(coord.presign(key, a.t, None))?;
             local.push(presign_all(ec, signers, None, &opts)?);
         }
         eprintln!(
@@ -245,7 +375,7 @@ fn online(
         for (j, presigs) in local.into_iter().enumerate() {
             let i = done + j;
             tr.extend(measure(1, |_| {
-                rt.block_on(coord.sign_presigned(&key, a.t, &SignRequest::ecdsa(digest(i))))
+                rt.block_on(coord.sign_presigned(key, a.t, &SignRequest::ecdsa(digest(i))))
                     .map(drop)
                     .map_err(|e| e.to_string())
             }));

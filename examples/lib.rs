@@ -1,11 +1,9 @@
-//! Helpers shared by the examples: a key store on disk, Paillier primes with progress, and
-//! the quickstart's chain transactions ([`chains`]).
+//! Helpers shared by the examples: the quickstart's key directory, Paillier primes with
+//! progress, and the quickstart's chain transactions ([`chains`]).
 #![forbid(unsafe_code)]
 
 pub use mpc_node::demo::txs as chains;
-pub mod cluster;
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -13,8 +11,12 @@ use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use mpc_core::share::EngineData;
 use mpc_core::{KeyShare, PaillierPrimes, SchemeId};
 
-/// A directory of key shares and cached primes, one file per party. Files hold secrets: they
-/// are written with owner-only permissions.
+/// DEMO ONLY: the quickstart's directory of key shares and cached primes, one file per
+/// party, in clear (owner-only permissions). The quickstart is a one-process tour: all
+/// parties' shares live in this one process and this one directory, which a wallet must
+/// never do (a deployment uses `mpc-node`: networked ceremonies, one sealed store per
+/// party). Files are written once (never overwritten), and a directory holding only some
+/// shares of a key is an error, not a reason to make a new key.
 #[derive(Debug, Clone)]
 pub struct KeyDir(pub PathBuf);
 
@@ -36,8 +38,17 @@ impl KeyDir {
         n: u16,
     ) -> Result<Option<Vec<KeyShare<D>>>, Box<dyn std::error::Error>> {
         let paths: Vec<PathBuf> = (0..n).map(|i| self.share_path(scheme, t, n, i)).collect();
-        if !paths.iter().all(|p| p.exists()) {
+        let present = paths.iter().filter(|p| p.exists()).count();
+        if present == 0 {
             return Ok(None);
+        }
+        if present < paths.len() {
+            return Err(format!(
+                "{}: only {present} of {n} shares of the {scheme} key are there; restore the \
+                 missing files or delete the directory to start over with a new key",
+                self.0.display()
+            )
+            .into());
         }
         let mut shares = Vec::new();
         for p in paths {
@@ -131,6 +142,18 @@ impl KeyDir {
     }
 }
 
+/// Generates Paillier primes for parties `0..n` in parallel, one progress line per party
+/// (kept in memory only).
+///
+/// # Errors
+/// A progress bar template, a generation thread that panicked.
+pub fn generate_primes_with_progress(
+    n: u16,
+) -> Result<Vec<PaillierPrimes>, Box<dyn std::error::Error>> {
+    let parties: Vec<usize> = (0..usize::from(n)).collect();
+    generate_with_progress(&parties)
+}
+
 /// Generates primes for the given parties in parallel, one progress line per party.
 fn generate_with_progress(
     parties: &[usize],
@@ -182,22 +205,14 @@ fn generate_with_progress(
         .collect()
 }
 
-/// Writes a file readable only by its owner.
+/// Writes a new file readable only by its owner (atomically; an existing file is never
+/// replaced).
 ///
 /// # Errors
-/// I/O errors.
-pub fn write_secret(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+/// I/O errors, or the file exists.
+pub fn write_secret(path: &Path, bytes: &[u8]) -> Result<(), Box<dyn std::error::Error>> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let mut f = opts.open(path)?;
-    f.write_all(bytes)?;
-    f.sync_all()
+    Ok(mpc_node::fsutil::write_new(path, bytes)?)
 }

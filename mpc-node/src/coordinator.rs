@@ -111,6 +111,19 @@ impl CoordinatorClient {
     /// # Errors
     /// Configuration, the sealed TLS key, parties not reachable.
     pub async fn connect(config_path: &Path, wait: Duration) -> Result<Self> {
+        Self::connect_with(config_path, wait, |_| {}).await
+    }
+
+    /// [`connect`](Self::connect), with `adjust` applied to the options the config gives
+    /// (a benchmark sets a simulated delay or turns off the fallback to full signing).
+    ///
+    /// # Errors
+    /// As [`connect`](Self::connect).
+    pub async fn connect_with(
+        config_path: &Path,
+        wait: Duration,
+        adjust: impl FnOnce(&mut CoordinatorOptions),
+    ) -> Result<Self> {
         let config = CoordinatorConfig::load(config_path)?;
         let kek = config.kek.open(config_path)?;
         let id = {
@@ -127,7 +140,7 @@ impl CoordinatorClient {
         let parties: HashMap<u16, std::net::SocketAddr> =
             (0u16..).zip(config.parties.iter().copied()).collect();
         let defaults = CoordinatorOptions::default();
-        let opts = CoordinatorOptions {
+        let mut opts = CoordinatorOptions {
             round_timeout: config
                 .round_timeout_ms
                 .map_or(defaults.round_timeout, Duration::from_millis),
@@ -136,6 +149,7 @@ impl CoordinatorClient {
                 .map_or(defaults.ceremony_timeout, Duration::from_secs),
             ..defaults
         };
+        adjust(&mut opts);
         let c =
             Coordinator::start(&id, &parties, opts).map_err(|e| NodeError::Other(e.to_string()))?;
         let up = c.wait_connected(parties.len(), wait).await;
@@ -167,9 +181,7 @@ impl CoordinatorClient {
             .map_err(|e| NodeError::Other(e.to_string()))?;
         self.register(out)
     }
-}
 
-impl CoordinatorClient {
     /// Imports an existing key into `scheme`: every party reads `file` from its own
     /// import directory (its tss-lib keygen file), runs the engine's network step and
     /// stores its share; recorded in the registry once active at every party. The group

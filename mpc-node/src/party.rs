@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use mpc_transport::{Party, PartyOptions, TcpNode, TcpOptions, TlsIdentity};
 
@@ -39,11 +40,28 @@ pub fn identity(
     TlsIdentity::from_pem(&ca, &cert_pem, &key, domain).map_err(|e| NodeError::Other(e.to_string()))
 }
 
+/// How a party process runs, beyond its config file.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// BENCHMARK ONLY: a simulated one-way delay on every message the party sends (mesh
+    /// and control), for latency measurements of a wide-area deployment. Zero in
+    /// production.
+    pub benchmark_delay: Duration,
+}
+
 /// Runs the party of `config_path` until the process is stopped.
 ///
 /// # Errors
 /// Configuration, store (wrong passphrase, locked by another process), sockets.
 pub fn run_party(config_path: &Path) -> Result<()> {
+    run_party_with(config_path, &RunOptions::default())
+}
+
+/// [`run_party`] with [`RunOptions`].
+///
+/// # Errors
+/// As [`run_party`].
+pub fn run_party_with(config_path: &Path, run: &RunOptions) -> Result<()> {
     let c = PartyConfig::load(config_path)?;
     let kek = c.open_kek(config_path)?;
     let store = Arc::new(SealedStore::open(&c.store, kek)?);
@@ -85,17 +103,36 @@ pub fn run_party(config_path: &Path) -> Result<()> {
         .map_err(|e| NodeError::Other(format!("runtime: {e}")))?;
     let index = c.index;
     let keys = active.len();
+    let delay = run.benchmark_delay;
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(net.mesh_listen)
             .await
             .map_err(io("listening on", net.mesh_listen.to_string()))?;
-        let node = TcpNode::start(index, n, listener, &peers, &id, TcpOptions::default())
+        let node = TcpNode::start(
+            index,
+            n,
+            listener,
+            &peers,
+            &id,
+            TcpOptions {
+                delay,
+                ..TcpOptions::default()
+            },
+        )
             .map_err(|e| NodeError::Other(e.to_string()))?;
         let control = tokio::net::TcpListener::bind(net.control_listen)
             .await
             .map_err(io("listening on", net.control_listen.to_string()))?;
         let party = Arc::new(
-            Party::new(Arc::new(node), Vec::new(), policy, PartyOptions::default())
+            Party::new(
+                Arc::new(node),
+                Vec::new(),
+                policy,
+                PartyOptions {
+                    delay,
+                    ..PartyOptions::default()
+                },
+            )
                 .with_vault(vault, active),
         );
         tracing::info!(party = index, mesh = %net.mesh_listen, control = %net.control_listen, keys, "party serving");

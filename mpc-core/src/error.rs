@@ -154,6 +154,20 @@ pub enum Error {
     /// Durable storage (a presignature pool directory) failed; nothing was issued.
     #[error("storage: {0}")]
     Storage(String),
+    /// The share belongs to another epoch of the key than the session: shares of two
+    /// epochs never sign together (one was refreshed or reshared, the other not).
+    #[error("party {party} holds a share of epoch {share_epoch}, the session is for epoch {session_epoch}")]
+    EpochMismatch {
+        /// The party whose share does not fit.
+        party: PartyIndex,
+        /// Its share's epoch.
+        share_epoch: u32,
+        /// The session's epoch.
+        session_epoch: u32,
+    },
+    /// A check of this party's own computation failed: a bug here, not a peer's fault.
+    #[error("internal error (a fault of this party, no peer is blamed): {0}")]
+    Internal(String),
     /// CGGMP21 key share without auxiliary info (Paillier keys) cannot sign yet.
     #[error("key share has no auxiliary info; run the aux-info setup first")]
     AuxInfoMissing,

@@ -105,6 +105,7 @@ pub struct SessionCtx {
     scheme: SchemeId,
     me: PartyIndex,
     parties: Vec<PartyIndex>,
+    epoch: Option<u32>,
 }
 
 impl SessionCtx {
@@ -136,6 +137,7 @@ impl SessionCtx {
             scheme,
             me,
             parties: sorted,
+            epoch: None,
         })
     }
 
@@ -146,6 +148,19 @@ impl SessionCtx {
     pub fn keygen(session: SessionId, scheme: SchemeId, me: PartyIndex, n: u16) -> Result<Self> {
         let parties: Vec<PartyIndex> = (0..n).collect();
         Self::new(session, scheme, me, &parties)
+    }
+
+    /// The same context for a session of the key's epoch `epoch`: a share of another
+    /// epoch refuses to take part ([`Error::EpochMismatch`]), so shares of two epochs never
+    /// sign together.
+    pub fn with_epoch(mut self, epoch: u32) -> Self {
+        self.epoch = Some(epoch);
+        self
+    }
+
+    /// The key epoch the session is for, if it names one.
+    pub fn epoch(&self) -> Option<u32> {
+        self.epoch
     }
 
     /// The session id.

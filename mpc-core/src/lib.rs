@@ -56,6 +56,8 @@ pub mod import;
 pub mod local;
 pub mod presign_store;
 pub mod protocol;
+pub mod reshare;
+mod rounds;
 pub mod scheme;
 pub mod share;
 pub mod sig;

@@ -134,14 +134,26 @@ fn run_signers<S: ThresholdScheme, O: PartialEq>(
     start: impl Fn(&SessionCtx, &KeyShare<S::Data>) -> Result<BoxedProtocol<O>>,
 ) -> Result<O> {
     let sid = SessionId::random(&mut rand_core::OsRng);
-    let runs = signers
+    let mine = signers
         .iter()
         .map(|&i| {
-            let share = shares
+            shares
                 .iter()
                 .find(|s| s.index() == i)
-                .ok_or(Error::NotAParticipant(i))?;
-            start(&SessionCtx::new(sid, S::ID, i, signers)?, share)
+                .ok_or(Error::NotAParticipant(i))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    // The session is for the newest epoch among the signers: a share of an older one is
+    // named (Error::EpochMismatch) instead of producing a signature that fails.
+    let epoch = mine.iter().map(|s| s.epoch()).max().unwrap_or(0);
+    let runs = signers
+        .iter()
+        .zip(mine)
+        .map(|(&i, share)| {
+            start(
+                &SessionCtx::new(sid, S::ID, i, signers)?.with_epoch(epoch),
+                share,
+            )
         })
         .collect::<Result<Vec<_>>>()?;
     let mut outs = run_local(runs)?.into_iter();

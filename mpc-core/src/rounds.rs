@@ -1,4 +1,4 @@
-//! A small sans-IO driver for the GG20 engine's fixed-round protocols.
+//! A small sans-IO driver for the fixed-round protocols written here (GG20, resharing).
 //!
 //! In every round each participant sends one point-to-point message to every other
 //! participant (the public part of that message is the same for all, the proofs are per
@@ -123,7 +123,7 @@ impl<S: Rounds> Protocol for RoundsRun<S> {
         if msg.to.is_none() {
             return Err(Error::MalformedMessage {
                 from: msg.from,
-                reason: "GG20 messages are addressed to one party".into(),
+                reason: "messages of this protocol are addressed to one party".into(),
             });
         }
         let phase = msg.round >> 8;

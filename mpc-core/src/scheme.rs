@@ -158,6 +158,15 @@ pub(crate) fn check_signers<D>(ctx: &SessionCtx, share: &KeyShare<D>, id: Scheme
             "context's own index differs from the share's index",
         ));
     }
+    if let Some(e) = ctx.epoch() {
+        if e != share.epoch() {
+            return Err(Error::EpochMismatch {
+                party: share.index(),
+                share_epoch: share.epoch(),
+                session_epoch: e,
+            });
+        }
+    }
     for &p in ctx.parties() {
         if p >= share.parties() {
             return Err(Error::PartyOutOfRange {

@@ -45,6 +45,11 @@ pub struct ShareHeader {
     pub index: PartyIndex,
     /// Group public key.
     pub public_key: PublicKey,
+    /// The key's epoch: 0 when the key is made, raised by every refresh, reshare and
+    /// repair. Shares of different epochs never sign together. (Shares written before
+    /// epochs existed read as epoch 0.)
+    #[serde(default)]
+    pub epoch: u32,
 }
 
 /// One party's share of a threshold key, in one envelope for every engine.
@@ -191,6 +196,16 @@ impl<D> KeyShare<D> {
     /// Group public key.
     pub fn public_key(&self) -> PublicKey {
         self.header.public_key
+    }
+    /// The key's epoch (see [`ShareHeader::epoch`]).
+    pub fn epoch(&self) -> u32 {
+        self.header.epoch
+    }
+    /// The same share, labelled with `epoch` (resharing outputs, and the aux-info step
+    /// that completes them).
+    pub(crate) fn with_epoch(mut self, epoch: u32) -> Self {
+        self.header.epoch = epoch;
+        self
     }
     /// Engine data, shared (for the engines).
     pub(crate) fn data(&self) -> &Arc<D> {

@@ -149,6 +149,42 @@ fn cggmp21_signs_with_imported_fixtures() {
 }
 
 #[test]
+fn gg20_key_migrates_to_a_cggmp21_committee_under_ecdsa_pub() {
+    // The fixture's 3-of-5 tss-lib key (arbitrary tss-lib share ids), imported as GG20,
+    // reshared by parties 0, 2 and 4 to a 2-of-3 CGGMP21 committee.
+    let expected = ecdsa_pub_from_fixture();
+    let gg20: Vec<Option<Gg20Share>> = keys("ecdsa")
+        .iter()
+        .map(|k| Some(k.to_gg20().unwrap()))
+        .collect();
+    let incomplete = reshare_local::<Gg20, Cggmp21>(&gg20, &[0, 2, 4], &[0, 1, 2], 2);
+    let primes = test_primes();
+    let s = sid("aux after migration");
+    let runs = incomplete
+        .iter()
+        .map(|share| {
+            let ctx = SessionCtx::keygen(s, SchemeId::Cggmp21Secp256k1, share.index(), 3).unwrap();
+            Cggmp21::aux_info(&ctx, share, primes[usize::from(share.index())].clone()).unwrap()
+        })
+        .collect();
+    let shares: Vec<Cggmp21Share> = run_local(runs).unwrap();
+    for set in [[0u16, 1], [1, 2]] {
+        let prehash = [set[0] as u8 + 9; 32];
+        let sig = sign::<Cggmp21>(&shares, &set, &SignRequest::ecdsa(prehash));
+        check_ecdsa(&expected, &prehash, &sig);
+    }
+    assert_eq!(shares[0].public_key(), expected);
+    assert_eq!(
+        (
+            shares[0].threshold(),
+            shares[0].parties(),
+            shares[0].epoch()
+        ),
+        (2, 3, 1)
+    );
+}
+
+#[test]
 fn frost_ed25519_signs_with_imported_fixtures() {
     let keys = keys("eddsa");
     let expected = eddsa_pub_from_fixture();

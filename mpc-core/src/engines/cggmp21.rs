@@ -120,6 +120,7 @@ fn header(core: &cggmp21::key_share::DirtyIncompleteKeyShare<Secp256k1>) -> Resu
         n,
         index: core.i,
         public_key: point_key(&core.shared_public_key)?,
+        epoch: 0,
     })
 }
 
@@ -165,7 +166,10 @@ impl Cggmp21 {
             return Err(invalid("share already has auxiliary info".into()));
         };
         let core = core.clone();
-        Ok(aux_run(ctx, n, 0, primes, move |aux| complete(core, aux)))
+        let epoch = share.epoch();
+        Ok(aux_run(ctx, n, 0, primes, move |aux| {
+            complete(core, aux).map(|s| s.with_epoch(epoch))
+        }))
     }
 }
 
@@ -615,5 +619,91 @@ fn invalid_presig(reason: String) -> Error {
     Error::Invalid {
         what: "presignature",
         reason,
+    }
+}
+
+impl crate::reshare::ReshareFrom for Cggmp21 {
+    type Group = crate::reshare::group::Secp256k1;
+
+    fn reshare_source(share: &Cggmp21Share) -> Result<crate::reshare::ReshareSource<Self::Group>> {
+        let core = share.data().core();
+        let vss = core.vss_setup.as_ref().ok_or_else(|| {
+            invalid("an n-of-n additive share (no Shamir setup) cannot be reshared".into())
+        })?;
+        let x: &cggmp21::generic_ec::SecretScalar<Secp256k1> = core.x.as_ref();
+        let secret = Zeroizing::new(x.as_ref().to_be_bytes().as_bytes().to_vec());
+        let points: Vec<Vec<u8>> = vss
+            .I
+            .iter()
+            .map(|x| x.as_ref().to_be_bytes().as_bytes().to_vec())
+            .collect();
+        let public_shares: Vec<Vec<u8>> = core
+            .public_shares
+            .iter()
+            .map(|p| p.to_bytes(true).as_bytes().to_vec())
+            .collect();
+        crate::reshare::ReshareSource::from_parts(crate::reshare::keys::SourceParts {
+            index: core.i,
+            threshold: vss.min_signers,
+            epoch: share.epoch(),
+            secret: &secret,
+            points: &points,
+            public_shares: &public_shares,
+            group_key: core.shared_public_key.to_bytes(true).as_bytes(),
+            public_data: core.chain_code.map(|c| c.to_vec()).unwrap_or_default(),
+        })
+    }
+}
+
+impl crate::reshare::ReshareInto for Cggmp21 {
+    type Group = crate::reshare::group::Secp256k1;
+
+    fn from_reshare(out: &crate::reshare::ReshareOutput<Self::Group>) -> Result<Cggmp21Share> {
+        use cggmp21::generic_ec::{NonZero, SecretScalar};
+        use cggmp21::key_share::Validate;
+        let e = crate::reshare::keys::EncodedOutput::new(out)?;
+        let bad = |what: &str| invalid(format!("resharing output: invalid {what}"));
+        let mut x = Scalar::<Secp256k1>::from_be_bytes(&*e.secret).map_err(|_| bad("share"))?;
+        let x = NonZero::from_secret_scalar(SecretScalar::new(&mut x))
+            .ok_or_else(|| bad("share (zero)"))?;
+        let ids = e
+            .points
+            .iter()
+            .map(|b| {
+                Scalar::<Secp256k1>::from_be_bytes(b)
+                    .ok()
+                    .and_then(NonZero::from_scalar)
+                    .ok_or_else(|| bad("evaluation point"))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let point = |b: &[u8], what: &str| {
+            Point::<Secp256k1>::from_bytes(b)
+                .ok()
+                .and_then(NonZero::from_point)
+                .ok_or_else(|| bad(what))
+        };
+        let public_shares = e
+            .public_shares
+            .iter()
+            .map(|b| point(b, "public share"))
+            .collect::<Result<Vec<_>>>()?;
+        let dirty = cggmp21::key_share::DirtyIncompleteKeyShare::<Secp256k1> {
+            i: e.index,
+            key_info: cggmp21::key_share::DirtyKeyInfo {
+                curve: Default::default(),
+                shared_public_key: point(&e.group_key, "group key")?,
+                public_shares,
+                vss_setup: Some(cggmp21::key_share::VssSetup {
+                    min_signers: e.threshold,
+                    I: ids,
+                }),
+                chain_code: e.chain_code,
+            },
+            x,
+        };
+        let core = dirty
+            .validate()
+            .map_err(|err| invalid(format!("resharing output: {}", err.error())))?;
+        Ok(incomplete_share(core)?.with_epoch(out.epoch))
     }
 }

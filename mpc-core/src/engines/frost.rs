@@ -17,6 +17,7 @@ use givre::Ciphersuite;
 use rand_core::OsRng;
 use round_based::state_machine::wrap_protocol;
 use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
 
 use super::util::{abort, boxed, check_path};
 use crate::error::{Error, Result};
@@ -31,6 +32,8 @@ use crate::sig::{PublicKey, SignPayload, SignRequest, Signature};
 pub trait FrostSuite: Ciphersuite + 'static {
     /// Scheme id.
     const ID: SchemeId;
+    /// The group resharing runs over (with the same scalar and point encodings).
+    type Group: crate::reshare::group::ReshareGroup;
     /// Encodes a point as a [`PublicKey`].
     fn public_key(p: &Point<Self::Curve>) -> Result<PublicKey>;
     /// The message to sign and, for Taproot, the merkle root.
@@ -41,6 +44,7 @@ pub trait FrostSuite: Ciphersuite + 'static {
 
 impl FrostSuite for givre::ciphersuite::Ed25519 {
     const ID: SchemeId = SchemeId::FrostEd25519;
+    type Group = crate::reshare::group::Ed25519;
     fn public_key(p: &Point<Self::Curve>) -> Result<PublicKey> {
         PublicKey::ed25519(p.to_bytes(true).as_bytes())
     }
@@ -60,6 +64,7 @@ impl FrostSuite for givre::ciphersuite::Ed25519 {
 
 impl FrostSuite for givre::ciphersuite::Bitcoin {
     const ID: SchemeId = SchemeId::FrostSecp256k1Tr;
+    type Group = crate::reshare::group::Secp256k1;
     fn public_key(p: &Point<Self::Curve>) -> Result<PublicKey> {
         PublicKey::secp256k1(p.to_bytes(true).as_bytes())
     }
@@ -120,6 +125,30 @@ impl<C: FrostSuite> FrostData<C> {
         public_shares: &[Vec<u8>],
         group_key: &[u8],
     ) -> Result<Self> {
+        Self::from_parts_with_chain_code(
+            index,
+            t,
+            secret_share,
+            share_ids,
+            public_shares,
+            group_key,
+            None,
+        )
+    }
+
+    /// [`from_parts`](Self::from_parts) with the key's BIP-32 chain code.
+    ///
+    /// # Errors
+    /// As [`from_parts`](Self::from_parts).
+    pub fn from_parts_with_chain_code(
+        index: u16,
+        t: u16,
+        secret_share: &[u8],
+        share_ids: &[Vec<u8>],
+        public_shares: &[Vec<u8>],
+        group_key: &[u8],
+        chain_code: Option<[u8; 32]>,
+    ) -> Result<Self> {
         use givre::generic_ec::{NonZero, SecretScalar};
         let bad = |what: &str| invalid(format!("imported key: invalid {what}"));
         let mut x = C::deserialize_scalar(secret_share).map_err(|_| bad("secret share"))?;
@@ -157,7 +186,7 @@ impl<C: FrostSuite> FrostData<C> {
                     min_signers: t,
                     I: ids,
                 }),
-                chain_code: None,
+                chain_code,
             },
             x,
         };
@@ -176,6 +205,7 @@ impl<C: FrostSuite> FrostData<C> {
             n: self.share.n(),
             index: self.share.i,
             public_key: C::public_key(&self.share.key_info.shared_public_key)?,
+            epoch: 0,
         })
     }
 }
@@ -191,7 +221,10 @@ impl<C: FrostSuite> EngineData for FrostData<C> {
     }
 
     fn check(&self, h: &ShareHeader) -> Result<()> {
-        let own = self.header()?;
+        let own = ShareHeader {
+            epoch: h.epoch,
+            ..self.header()?
+        };
         if own != *h {
             return Err(invalid(format!(
                 "engine data (index {}, t {}, n {}, key {:?}) differs from the header",
@@ -294,5 +327,64 @@ impl<C: FrostSuite> ThresholdScheme for Frost<C> {
                 C::public_key(&pk)
             }
         }
+    }
+}
+
+impl<C: FrostSuite> crate::reshare::ReshareFrom for Frost<C> {
+    type Group = C::Group;
+
+    fn reshare_source(
+        share: &KeyShare<FrostData<C>>,
+    ) -> Result<crate::reshare::ReshareSource<C::Group>> {
+        let s = &share.data().share;
+        let vss = s.key_info.vss_setup.as_ref().ok_or_else(|| {
+            invalid("an n-of-n additive share (no Shamir setup) cannot be reshared".into())
+        })?;
+        let secret = Zeroizing::new(C::serialize_scalar(s.x.as_ref()).as_ref().to_vec());
+        let points: Vec<Vec<u8>> = vss
+            .I
+            .iter()
+            .map(|x| C::serialize_scalar(x.as_ref()).as_ref().to_vec())
+            .collect();
+        let public_shares: Vec<Vec<u8>> = s
+            .key_info
+            .public_shares
+            .iter()
+            .map(|p| C::serialize_point(p.as_ref()).as_ref().to_vec())
+            .collect();
+        crate::reshare::ReshareSource::from_parts(crate::reshare::keys::SourceParts {
+            index: s.i,
+            threshold: vss.min_signers,
+            epoch: share.epoch(),
+            secret: &secret,
+            points: &points,
+            public_shares: &public_shares,
+            group_key: C::serialize_point(s.key_info.shared_public_key.as_ref()).as_ref(),
+            public_data: s
+                .key_info
+                .chain_code
+                .map(|c| c.to_vec())
+                .unwrap_or_default(),
+        })
+    }
+}
+
+impl<C: FrostSuite> crate::reshare::ReshareInto for Frost<C> {
+    type Group = C::Group;
+
+    fn from_reshare(
+        out: &crate::reshare::ReshareOutput<C::Group>,
+    ) -> Result<KeyShare<FrostData<C>>> {
+        let e = crate::reshare::keys::EncodedOutput::new(out)?;
+        let data = FrostData::<C>::from_parts_with_chain_code(
+            e.index,
+            e.threshold,
+            &e.secret,
+            &e.points,
+            &e.public_shares,
+            &e.group_key,
+            e.chain_code,
+        )?;
+        Ok(share_from_data(data)?.with_epoch(out.epoch))
     }
 }

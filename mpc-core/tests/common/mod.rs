@@ -68,6 +68,54 @@ pub fn sign<S: ThresholdScheme>(
     sigs[0]
 }
 
+/// Runs a resharing of `old` (shares of engine `S` by party id; `None` for a party that lost
+/// its share) from `dealers` to `new_parties` with threshold `t_new`, all parties in this
+/// thread; returns the new committee's shares of engine `T` by new share index.
+pub fn reshare_local<S, T>(
+    old: &[Option<KeyShare<S::Data>>],
+    dealers: &[u16],
+    new_parties: &[u16],
+    t_new: u16,
+) -> Vec<KeyShare<T::Data>>
+where
+    S: mpc_core::reshare::ReshareFrom,
+    T: mpc_core::reshare::ReshareInto<Group = S::Group>,
+{
+    use mpc_core::reshare::reshare;
+    let sources: Vec<_> = old
+        .iter()
+        .map(|s| s.as_ref().map(|s| S::reshare_source(s).unwrap()))
+        .collect();
+    // Every participant runs the same public setup; a party without a share gets it from
+    // the key's public data (here: a dealer's view).
+    let any = sources.iter().flatten().next().unwrap();
+    let setup = any.setup(None, dealers, new_parties, t_new).unwrap();
+    let s = sid("reshare");
+    let runs = setup
+        .participants()
+        .into_iter()
+        .map(|p| {
+            let ctx = SessionCtx::new(s, T::ID, p, &setup.participants()).unwrap();
+            let dealer = dealers.contains(&p).then(|| {
+                sources[usize::from(p)]
+                    .as_ref()
+                    .expect("a dealer has its share")
+                    .dealer_input()
+            });
+            reshare(&ctx, setup.clone(), dealer).unwrap()
+        })
+        .collect();
+    let mut new: Vec<KeyShare<T::Data>> = run_local(runs)
+        .unwrap()
+        .iter()
+        .filter(|o| o.share.is_some())
+        .map(|o| T::from_reshare(o).unwrap())
+        .collect();
+    new.sort_by_key(|s| s.index());
+    assert_eq!(new.len(), new_parties.len());
+    new
+}
+
 /// All subsets of size t of 0..n.
 pub fn subsets(n: u16, t: u16) -> Vec<Vec<u16>> {
     (0u32..(1 << n))

@@ -8,10 +8,10 @@ use serde::{Deserialize, Serialize};
 
 use super::data::Gg20Data;
 use super::moduli::{self, ModuliFac, ModuliPublic};
-use super::rounds::{blame, decode, Next, Rounds};
 use super::zk::Fs;
 use crate::error::{Error, Result};
 use crate::ids::PartyIndex;
+use crate::rounds::{blame, decode, Next, Rounds};
 
 #[derive(Serialize, Deserialize)]
 pub(crate) struct CertifyMsg {

@@ -13,10 +13,10 @@ use sha2::{Digest, Sha256};
 
 use super::data::{BigHex, Gg20Data, OwnSecrets, PartyParams};
 use super::moduli::{self, ModuliFac, ModuliPublic};
-use super::rounds::{blame, decode, Next, Rounds};
 use super::zk::{Fs, GPoint};
 use crate::error::{Error, Result};
 use crate::ids::PartyIndex;
+use crate::rounds::{blame, decode, Next, Rounds};
 
 type S = Scalar<Secp256k1>;
 

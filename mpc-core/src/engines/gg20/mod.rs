@@ -31,7 +31,6 @@ mod keygen;
 mod moduli;
 mod pmod;
 mod presign;
-mod rounds;
 pub mod test_only;
 mod zk;
 
@@ -51,10 +50,10 @@ pub(crate) use import_check::{core_share, infer_threshold};
 pub(crate) use zk::{check_modulus, check_ring_pedersen, order};
 
 use self::presign::{Faults, Out, Presig, Presign};
-use self::rounds::RoundsRun;
 use crate::error::{Error, Result};
 use crate::ids::{CurveId, PartyIndex, SchemeId, SessionCtx, SessionId};
 use crate::protocol::BoxedProtocol;
+use crate::rounds::RoundsRun;
 use crate::scheme::{check_keygen, check_signers, Presigning, ThresholdScheme};
 use crate::share::{invalid, KeyShare, ShareHeader, KEY_SHARE_FORMAT_VERSION};
 use crate::sig::{PublicKey, SignPayload, SignRequest, Signature};
@@ -91,6 +90,7 @@ fn header(data: &Gg20Data, index: PartyIndex, t: u16) -> Result<ShareHeader> {
             .map_err(|_| Error::Misuse("too many parties"))?,
         index,
         public_key: PublicKey::secp256k1(data.public_key.to_bytes(true).as_bytes())?,
+        epoch: 0,
     })
 }
 
@@ -550,4 +550,36 @@ fn presignature_id(session: &SessionId, r: &Point<Secp256k1>) -> [u8; 32] {
     h.update(session.0);
     h.update(r.to_bytes(true).as_bytes());
     h.finalize().into()
+}
+
+impl crate::reshare::ReshareFrom for Gg20 {
+    type Group = crate::reshare::group::Secp256k1;
+
+    /// A GG20 key (an imported tss-lib key, with its arbitrary evaluation points) as the
+    /// dealers' side of a resharing: how it migrates to a CGGMP21 committee.
+    fn reshare_source(share: &Gg20Share) -> Result<crate::reshare::ReshareSource<Self::Group>> {
+        let d = share.data();
+        let x: &SecretScalar<Secp256k1> = d.x.as_ref();
+        let secret = zeroize::Zeroizing::new(x.as_ref().to_be_bytes().as_bytes().to_vec());
+        let points: Vec<Vec<u8>> = d
+            .share_ids
+            .iter()
+            .map(|x| x.to_be_bytes().as_bytes().to_vec())
+            .collect();
+        let public_shares: Vec<Vec<u8>> = d
+            .public_shares
+            .iter()
+            .map(|p| p.to_bytes(true).as_bytes().to_vec())
+            .collect();
+        crate::reshare::ReshareSource::from_parts(crate::reshare::keys::SourceParts {
+            index: share.index(),
+            threshold: share.threshold(),
+            epoch: share.epoch(),
+            secret: &secret,
+            points: &points,
+            public_shares: &public_shares,
+            group_key: d.public_key.to_bytes(true).as_bytes(),
+            public_data: Vec::new(),
+        })
+    }
 }

@@ -35,10 +35,10 @@ use sha2::{Digest, Sha256};
 
 use self::proofs::{encrypt, AffStatement};
 use super::data::{lagrange, scalar_to_int, BigHex, Gg20Data};
-use super::rounds::{blame, decode, Next, Rounds};
 use super::zk::{self, GPoint, D};
 use crate::error::{Error, Result};
 use crate::ids::PartyIndex;
+use crate::rounds::{blame, decode, Next, Rounds};
 use crate::sig::Signature;
 
 type S = Scalar<Secp256k1>;

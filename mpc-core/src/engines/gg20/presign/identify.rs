@@ -21,10 +21,10 @@ use serde::{Deserialize, Serialize};
 use super::proofs::{encrypt, AffStatement, AffWitness};
 use super::{ciphertext, fail, AffProof, LogProof, Presign, R4Body};
 use crate::engines::gg20::data::{scalar_to_int, BigHex};
-use crate::engines::gg20::rounds::blame;
 use crate::engines::gg20::zk;
 use crate::error::{Error, Result};
 use crate::ids::PartyIndex;
+use crate::rounds::blame;
 
 /// One party's identification message for one verifier.
 #[derive(Serialize, Deserialize)]

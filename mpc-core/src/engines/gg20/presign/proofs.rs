@@ -11,10 +11,10 @@ use cggmp21::supported_curves::Secp256k1;
 use rand_core::OsRng;
 
 use super::{fail, AffProof, LogProof, Presign};
-use crate::engines::gg20::rounds::blame;
 use crate::engines::gg20::zk::{self, Fs, GPoint, D};
 use crate::error::{Error, Result};
 use crate::ids::PartyIndex;
+use crate::rounds::blame;
 
 /// The statement of a Π-aff-g proof: D = C^x·Enc_{key0}(y) and Y = Enc_{key1}(y) with
 /// X = x·G, where key1 is the prover's key.

@@ -48,6 +48,7 @@
 mod adapter;
 pub mod batch;
 pub mod chain;
+pub mod derive;
 pub mod engines;
 pub mod error;
 pub mod hexser;

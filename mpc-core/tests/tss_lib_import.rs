@@ -184,6 +184,55 @@ fn gg20_key_migrates_to_a_cggmp21_committee_under_ecdsa_pub() {
     );
 }
 
+/// The fixture rewritten as tss-lib 1.3.x wrote it: `PaillierSK` without `P` and `Q`.
+fn without_paillier_factors(i: usize) -> Vec<u8> {
+    edited("ecdsa", i, |t| {
+        let start = t.find("\"PaillierSK\"").unwrap();
+        let end = start + t[start..].find('}').unwrap();
+        let block: String = t[start..end]
+            .lines()
+            .filter(|l| {
+                let l = l.trim_start();
+                !l.starts_with("\"P\":") && !l.starts_with("\"Q\":")
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        // The last remaining entry ("PhiN") must not end with a comma.
+        let block = block.trim_end().trim_end_matches(',').to_owned() + "\n  ";
+        assert!(!block.contains("\"P\"") && block.contains("\"PhiN\""));
+        t.replace_range(start..end, &block);
+    })
+}
+
+#[test]
+fn tss_lib_1_3_files_without_paillier_factors_import_and_sign_with_gg20() {
+    let expected = ecdsa_pub_from_fixture();
+    let shares: Vec<Gg20Share> = (0..5)
+        .map(|i| {
+            let k = TssLibKey::from_json(&without_paillier_factors(i)).unwrap();
+            k.to_gg20().unwrap()
+        })
+        .collect();
+    let s = sid("gg20-certify-1.3");
+    let runs = (0..5u16)
+        .map(|i| {
+            let ctx = SessionCtx::keygen(s, SchemeId::Gg20Secp256k1, i, 5).unwrap();
+            Gg20::certify(&ctx, &shares[usize::from(i)]).unwrap()
+        })
+        .collect();
+    let certified = run_local(runs).unwrap();
+    let prehash = [0x42; 32];
+    let sig = sign::<Gg20>(&certified, &[0, 2, 4], &SignRequest::ecdsa(prehash));
+    check_ecdsa(&expected, &prehash, &sig);
+    // A φ(N) that does not belong to N is refused, naming the field.
+    let mut text = String::from_utf8(without_paillier_factors(1)).unwrap();
+    let at = text.find("\"PhiN\": ").unwrap() + 12;
+    let d = text.as_bytes()[at];
+    text.replace_range(at..at + 1, if d == b'1' { "2" } else { "1" });
+    let bytes = text.into_bytes();
+    refused(&bytes, "PaillierSK");
+}
+
 #[test]
 fn frost_ed25519_signs_with_imported_fixtures() {
     let keys = keys("eddsa");

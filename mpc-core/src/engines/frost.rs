@@ -330,6 +330,13 @@ impl<C: FrostSuite> ThresholdScheme for Frost<C> {
     }
 }
 
+impl<C: FrostSuite> Frost<C> {
+    /// The BIP-32 chain code of the key (keys made here have one; imported keys may not).
+    pub fn chain_code(share: &KeyShare<FrostData<C>>) -> Option<[u8; 32]> {
+        share.data().share.key_info.chain_code
+    }
+}
+
 impl<C: FrostSuite> crate::reshare::ReshareFrom for Frost<C> {
     type Group = C::Group;
 

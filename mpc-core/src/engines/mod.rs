@@ -5,4 +5,4 @@ pub mod cggmp21;
 pub mod frost;
 pub mod gg20;
 pub mod primes;
-mod util;
+pub(crate) mod util;

@@ -195,6 +195,24 @@ impl TssLibKey {
     }
 }
 
+/// The primes `p > q` with `p·q = n` and `(p−1)(q−1) = φ`: the roots of
+/// `x² − (n − φ + 1)·x + n`. `None` when they are not integers.
+fn factors_from_phi(n: &Integer, phi: &Integer) -> Option<(Integer, Integer)> {
+    let sum = Integer::from(n - phi) + 1u8;
+    let disc = Integer::from(sum.square_ref()) - Integer::from(n * 4u8);
+    if disc < 0 || !disc.is_perfect_square() {
+        return None;
+    }
+    let root = disc.sqrt();
+    let p = Integer::from(&sum + &root);
+    let q = Integer::from(&sum - &root);
+    if p.is_odd() || q.is_odd() {
+        return None;
+    }
+    let (p, q) = (p / 2u8, q / 2u8);
+    (q > 1 && Integer::from(&p * &q) == *n).then_some((p, q))
+}
+
 /// Finds `ShareID` in `Ks` and checks the ids are distinct and non-zero modulo `order`.
 fn own_index(share_id: &Integer, ks: &[Integer], order: &Integer) -> Result<PartyIndex> {
     let reduced: Vec<Integer> = ks.iter().map(|k| Integer::from(k % order)).collect();
@@ -306,8 +324,30 @@ fn parse_ecdsa(obj: &Obj) -> Result<TssLibKey> {
     // Paillier key.
     let sk = object(get(obj, "PaillierSK", "PaillierSK")?, "PaillierSK")?;
     let n_own = int_field(&sk, "N", "PaillierSK.N")?;
-    let p = int_field(&sk, "P", "PaillierSK.P")?;
-    let q_ = int_field(&sk, "Q", "PaillierSK.Q")?;
+    let (p, q_) = match (sk.get("P"), sk.get("Q")) {
+        (Some(_), Some(_)) => (
+            int_field(&sk, "P", "PaillierSK.P")?,
+            int_field(&sk, "Q", "PaillierSK.Q")?,
+        ),
+        // tss-lib 1.3.x stores N, LambdaN and PhiN only; the factors follow from N and φ(N).
+        (None, None) => {
+            let phi = sk
+                .get("PhiN")
+                .ok_or_else(|| bad("PaillierSK", "has neither P and Q nor PhiN"))?;
+            let phi = super::tss_lib_json::int(phi, "PaillierSK.PhiN")?;
+            factors_from_phi(&n_own, &phi)
+                .ok_or_else(|| bad("PaillierSK.PhiN", "is not φ(N) of a product of two primes"))?
+        }
+        (None, Some(_)) => return Err(bad("PaillierSK.P", "is missing (Q is there)")),
+        (Some(_), None) => return Err(bad("PaillierSK.Q", "is missing (P is there)")),
+    };
+    if let Some(lambda) = sk.get("LambdaN") {
+        let lambda = super::tss_lib_json::int(lambda, "PaillierSK.LambdaN")?;
+        let (pm, qm) = (Integer::from(&p - 1u8), Integer::from(&q_ - 1u8));
+        if lambda != pm.lcm(&qm) {
+            return Err(bad("PaillierSK.LambdaN", "is not lcm(P−1, Q−1)"));
+        }
+    }
     if Integer::from(&p * &q_) != n_own {
         return Err(bad("PaillierSK.N", "is not PaillierSK.P · PaillierSK.Q"));
     }

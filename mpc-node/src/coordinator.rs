@@ -31,9 +31,34 @@ pub struct RegisteredKey {
     pub t: u16,
     /// Parties.
     pub n: u16,
+    /// The key's BIP-32 chain code, hex (public: the coordinator derives child keys with it
+    /// to check signatures under a derivation path).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chain_code: Option<String>,
 }
 
 impl RegisteredKey {
+    /// The chain code, decoded.
+    ///
+    /// # Errors
+    /// A registry entry whose chain code is not 32 bytes of hex.
+    pub fn chain_code_bytes(&self) -> Result<Option<[u8; 32]>> {
+        self.chain_code
+            .as_deref()
+            .map(|h| {
+                hex::decode(h)
+                    .ok()
+                    .and_then(|b| <[u8; 32]>::try_from(b).ok())
+                    .ok_or_else(|| {
+                        NodeError::Other(format!(
+                            "registry: key {} has a chain code that is not 32 bytes of hex",
+                            self.key_id
+                        ))
+                    })
+            })
+            .transpose()
+    }
+
     /// How the parties name it.
     pub fn key_ref(&self) -> KeyRef {
         KeyRef {
@@ -152,6 +177,11 @@ impl CoordinatorClient {
         adjust(&mut opts);
         let c =
             Coordinator::start(&id, &parties, opts).map_err(|e| NodeError::Other(e.to_string()))?;
+        for k in Registry::load(&config.registry)?.keys {
+            if let Some(code) = k.chain_code_bytes()? {
+                c.add_chain_code(&k.key_ref(), code);
+            }
+        }
         let up = c.wait_connected(parties.len(), wait).await;
         if up.len() < parties.len() {
             let missing: Vec<u16> = parties
@@ -206,6 +236,7 @@ impl CoordinatorClient {
             public_key: out.key.public_key,
             t: out.t,
             n: out.n,
+            chain_code: out.chain_code.map(hex::encode),
         };
         let mut reg = Registry::load(&self.config.registry)?;
         reg.keys.push(key.clone());

@@ -222,6 +222,9 @@ pub enum Response {
         /// Hash of what the party stored (its sealed file).
         #[serde(with = "mpc_core::hexser")]
         stored_hash: [u8; 32],
+        /// The key's BIP-32 chain code (public), if it has one.
+        #[serde(default)]
+        chain_code: Option<[u8; 32]>,
     },
     /// The party's primes are ready.
     Prepared,

@@ -266,6 +266,25 @@ fn coordinator_signs_with_every_engine() {
         assert!(!out.report.fell_back_to_full);
         assert!(out.report.attempts[0].presignature.is_some());
         assert_eq!(coord.presignatures_ready(&ec, None), 0);
+
+        // A derivation path: the coordinator checks the signature under the child key it
+        // derives itself from the chain code, never under a key the parties report.
+        let path = [3u32, 9];
+        let req = SignRequest::ecdsa([9u8; 32]).with_path(&path);
+        assert!(matches!(
+            coord.sign(&ec, 2, std::slice::from_ref(&req)).await,
+            Err(mpc_transport::CoordinatorError::Invalid(_))
+        ));
+        // Another chain code: the parties' signature does not verify under that child.
+        coord.add_chain_code(&ec, [0x55; 32]);
+        assert!(coord
+            .sign(&ec, 2, std::slice::from_ref(&req))
+            .await
+            .is_err());
+        coord.add_chain_code(&ec, mpc_core::Cggmp21::chain_code(&k.ec[0]).unwrap());
+        let out = coord.sign(&ec, 2, &[req]).await.unwrap();
+        let child = mpc_core::Cggmp21::signing_key(&k.ec[0], Some(&path)).unwrap();
+        check_ecdsa(&child, [9u8; 32], &out.signatures[0]);
     });
 }
 

@@ -28,6 +28,8 @@ pub struct KeygenOutcome {
     pub public_shares: Vec<PublicKey>,
     /// What each party reported it stored (hash of its sealed file), by party index.
     pub stored_hashes: Vec<[u8; 32]>,
+    /// The key's BIP-32 chain code, as every party reported it (public).
+    pub chain_code: Option<[u8; 32]>,
     /// The key generation attempt (per-party timings).
     pub report: AttemptReport,
     /// Wall time of the ceremony, activation included, in microseconds.
@@ -42,11 +44,11 @@ fn ceremony_error(parties: Vec<PartyIndex>, reason: impl Into<String>) -> Coordi
 }
 
 /// What one party reported, without the hash.
-type Report = (KeyRef, u16, Vec<PublicKey>);
+type Report = (KeyRef, u16, Vec<PublicKey>, Option<[u8; 32]>);
 
-/// The key every party reported, its threshold, public shares and each party's stored
-/// hash.
-type Agreed = (KeyRef, u16, Vec<PublicKey>, Vec<[u8; 32]>);
+/// The key every party reported, its threshold, public shares, chain code and each party's
+/// stored hash.
+type Agreed = (KeyRef, u16, Vec<PublicKey>, Option<[u8; 32]>, Vec<[u8; 32]>);
 
 impl Coordinator {
     /// Runs key generation of a new `t`-of-`n` key of `scheme` named `key_id` among all the
@@ -155,8 +157,12 @@ impl Coordinator {
                 }
                 Outcome::Stop(p, f) => return Err(ceremony_error(vec![p], f.message)),
             };
-            let (key, t, public_shares, stored_hashes) = agree(&responses, scheme, key_id, n, t)?;
+            let (key, t, public_shares, chain_code, stored_hashes) =
+                agree(&responses, scheme, key_id, n, t)?;
             self.activate_everywhere(key_id, &key, &all).await?;
+            if let Some(code) = chain_code {
+                self.add_chain_code(&key, code);
+            }
             tracing::info!(key_id, ?key, "key active at every party");
             Ok(KeygenOutcome {
                 key_id: key_id.to_string(),
@@ -164,6 +170,7 @@ impl Coordinator {
                 t,
                 n,
                 public_shares,
+                chain_code,
                 stored_hashes,
                 report,
                 elapsed_us: us(start.elapsed()),
@@ -252,6 +259,7 @@ fn agree(
                 threshold,
                 public_shares,
                 stored_hash,
+                chain_code,
             } if id == key_id
                 && key.scheme == scheme
                 && public_shares.len() == usize::from(n)
@@ -260,7 +268,7 @@ fn agree(
                 reports.insert(
                     *p,
                     (
-                        (key.clone(), *threshold, public_shares.clone()),
+                        (key.clone(), *threshold, public_shares.clone(), *chain_code),
                         *stored_hash,
                     ),
                 );
@@ -281,18 +289,20 @@ fn agree(
         }
     }
     groups.sort_by_key(|(_, members)| std::cmp::Reverse(members.len()));
-    let Some(((key, t, shares), _)) = groups.first().map(|(r, m)| ((*r).clone(), m.clone())) else {
+    let Some(((key, t, shares, chain_code), _)) =
+        groups.first().map(|(r, m)| ((*r).clone(), m.clone()))
+    else {
         return Err(ceremony_error(Vec::new(), "no party answered"));
     };
     if groups.len() > 1 {
         let odd: Vec<PartyIndex> = groups.iter().skip(1).flat_map(|(_, m)| m.clone()).collect();
         return Err(ceremony_error(
             odd,
-            "reported another group key or other public shares than the rest",
+            "reported another group key, other public shares or another chain code than the rest",
         ));
     }
     let hashes = (0..n)
         .map(|p| reports.get(&p).map(|(_, h)| *h).unwrap_or_default())
         .collect();
-    Ok((key, t, shares, hashes))
+    Ok((key, t, shares, chain_code, hashes))
 }

@@ -168,6 +168,8 @@ pub struct Coordinator {
     tasks: Vec<AbortHandle>,
     opts: CoordinatorOptions,
     presigs: Mutex<PresigIndex>,
+    /// Chain codes of keys signatures may be derived from (public data).
+    chain_codes: Mutex<HashMap<KeyRef, [u8; 32]>>,
 }
 
 impl core::fmt::Debug for Coordinator {
@@ -215,7 +217,43 @@ impl Coordinator {
             tasks,
             opts,
             presigs: Mutex::new(PresigIndex::default()),
+            chain_codes: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// Records the BIP-32 chain code of `key` (public data, from the key's ceremony or its
+    /// registry entry), so the coordinator can check signatures under a derivation path
+    /// against the child key it derives itself. Keys made by [`Coordinator::keygen`] are
+    /// recorded automatically.
+    pub fn add_chain_code(&self, key: &KeyRef, chain_code: [u8; 32]) {
+        if let Ok(mut m) = self.chain_codes.lock() {
+            m.insert(key.clone(), chain_code);
+        }
+    }
+
+    /// The chain code to check derived signatures with: needed (and known) as soon as one
+    /// request carries a derivation path.
+    fn chain_code_for(
+        &self,
+        key: &KeyRef,
+        requests: &[SignRequest],
+    ) -> Result<Option<[u8; 32]>, CoordinatorError> {
+        let known = self
+            .chain_codes
+            .lock()
+            .ok()
+            .and_then(|m| m.get(key).copied());
+        let derives = requests
+            .iter()
+            .any(|r| r.derivation_path.as_deref().is_some_and(|p| !p.is_empty()));
+        if derives && known.is_none() {
+            return Err(CoordinatorError::Invalid(
+                "a derivation path, but the coordinator knows no chain code for this key to \
+                 check the derived signature with (Coordinator::add_chain_code)"
+                    .into(),
+            ));
+        }
+        Ok(known)
     }
 
     /// Parties connected now.
@@ -274,6 +312,7 @@ impl Coordinator {
         if requests.is_empty() {
             return Err(CoordinatorError::Invalid("nothing to sign".into()));
         }
+        let chain_code = self.chain_code_for(key, requests)?;
         let span = tracing::info_span!("coordinator.request", kind = "sign", scheme = %key.scheme);
         self.with_retries(t, SessionReport::default(), |quorum, session| {
             let request = Request::Sign {
@@ -286,7 +325,7 @@ impl Coordinator {
             async move {
                 let (report, outcome) = self.attempt(quorum, session, request, None).await;
                 let outcome = match outcome {
-                    Outcome::Done(responses) => check_signed(&responses, key, requests),
+                    Outcome::Done(responses) => check_signed(&responses, key, requests, chain_code),
                     Outcome::Retry(e, m) => Outcome::Retry(e, m),
                     Outcome::Stop(p, f) => Outcome::Stop(p, f),
                 };
@@ -527,12 +566,23 @@ fn run_of(r: &Response) -> Option<crate::control::RunTimings> {
 }
 
 /// The key a signature for `request` must verify under: the group key the coordinator
-/// asked for, never one a party reports. With a derivation path the coordinator has no
-/// chain code, so it takes the derived key all parties agree on.
-fn expected_key(key: &KeyRef, request: &SignRequest, reported: &PublicKey) -> Option<PublicKey> {
+/// asked for, or the child key it derives itself from that key and its chain code — never
+/// one a party reports.
+fn expected_key(
+    key: &KeyRef,
+    request: &SignRequest,
+    chain_code: Option<[u8; 32]>,
+) -> Result<PublicKey, String> {
     match request.derivation_path.as_deref() {
-        None | Some([]) => Some(key.public_key),
-        Some(_) => (reported.curve() == key.public_key.curve()).then_some(*reported),
+        None | Some([]) => Ok(key.public_key),
+        Some(path) => {
+            let code = chain_code.ok_or(
+                "the coordinator knows no chain code for this key, so it cannot check a \
+                 derived signature (Coordinator::add_chain_code)",
+            )?;
+            mpc_core::derive::child_public_key(key.scheme, &key.public_key, code, path)
+                .map_err(|e| e.to_string())
+        }
     }
 }
 
@@ -542,6 +592,7 @@ fn check_signed(
     responses: &[(PartyIndex, Response)],
     key: &KeyRef,
     requests: &[SignRequest],
+    chain_code: Option<[u8; 32]>,
 ) -> Outcome<(Vec<Signature>, Vec<PublicKey>)> {
     let mut agreed: Option<(&Vec<Signature>, &Vec<PublicKey>)> = None;
     for (p, r) in responses {
@@ -570,9 +621,15 @@ fn check_signed(
         return Outcome::Retry(Vec::new(), "wrong number of signatures".into());
     }
     for ((sig, reported), req) in sigs.iter().zip(keys).zip(requests) {
-        let Some(expected) = expected_key(key, req, reported) else {
-            return Outcome::Retry(Vec::new(), "parties report a key of another curve".into());
+        let expected = match expected_key(key, req, chain_code) {
+            Ok(k) => k,
+            Err(why) => return Outcome::Retry(Vec::new(), why),
         };
+        if expected != *reported {
+            let blame: Vec<PartyIndex> = responses.iter().map(|(p, _)| *p).collect();
+            let why = "parties report another signing key than the one requested".to_string();
+            return Outcome::Retry(exclusions(&blame, &why), why);
+        }
         if let Err(e) = mpc_core::verify::verify(&expected, &req.payload, sig) {
             // Every party returned this signature: leave them all out of the next quorum.
             let blame: Vec<PartyIndex> = responses.iter().map(|(p, _)| *p).collect();
@@ -619,7 +676,7 @@ mod tests {
                     )
                 })
                 .collect();
-            match check_signed(&responses, &key, std::slice::from_ref(&request)) {
+            match check_signed(&responses, &key, std::slice::from_ref(&request), None) {
                 Outcome::Retry(excluded, why) => {
                     assert!(why.contains("does not verify"), "{why}");
                     let parties: Vec<PartyIndex> = excluded.iter().map(|e| e.party).collect();
@@ -640,7 +697,7 @@ mod tests {
             },
         )];
         assert!(matches!(
-            check_signed(&responses, &key, std::slice::from_ref(&request)),
+            check_signed(&responses, &key, std::slice::from_ref(&request), None),
             Outcome::Done(_)
         ));
     }

@@ -188,6 +188,7 @@ impl Coordinator {
         t: u16,
         request: &SignRequest,
     ) -> Result<Signed, CoordinatorError> {
+        let chain_code = self.chain_code_for(key, std::slice::from_ref(request))?;
         let span = tracing::info_span!("coordinator.request", kind = "online");
         async {
             let start = Instant::now();
@@ -204,7 +205,7 @@ impl Coordinator {
                 let Some(ready) = guard(&self.presigs).take(&slot, usable) else {
                     break;
                 };
-                let (a, outcome) = self.online_attempt(key, request, &ready).await;
+                let (a, outcome) = self.online_attempt(key, request, &ready, chain_code).await;
                 report.attempts.push(a);
                 match outcome {
                     Outcome::Done(sig) => {
@@ -233,7 +234,9 @@ impl Coordinator {
             if self.opts.fallback_to_full && report.attempts.len() < self.opts.max_attempts.max(1) {
                 report.fell_back_to_full = true;
                 return match self
-                    .with_retries(t, report, |q, s| self.full_attempt(key, request, q, s))
+                    .with_retries(t, report, |q, s| {
+                        self.full_attempt(key, request, q, s, chain_code)
+                    })
                     .await
                 {
                     Ok(((sig, k), mut report)) => {
@@ -269,6 +272,7 @@ impl Coordinator {
         request: &SignRequest,
         quorum: Vec<PartyIndex>,
         session: SessionId,
+        chain_code: Option<[u8; 32]>,
     ) -> (AttemptReport, Outcome<(mpc_core::Signature, PublicKey)>) {
         let req = Request::Sign {
             session,
@@ -279,14 +283,16 @@ impl Coordinator {
         };
         let (a, outcome) = self.attempt(quorum, session, req, None).await;
         let outcome = match outcome {
-            Outcome::Done(r) => match super::check_signed(&r, key, std::slice::from_ref(request)) {
-                Outcome::Done((s, k)) => match (s.first(), k.first()) {
-                    (Some(s), Some(k)) => Outcome::Done((*s, *k)),
-                    _ => Outcome::Retry(Vec::new(), "no signature".into()),
-                },
-                Outcome::Retry(e, m) => Outcome::Retry(e, m),
-                Outcome::Stop(p, f) => Outcome::Stop(p, f),
-            },
+            Outcome::Done(r) => {
+                match super::check_signed(&r, key, std::slice::from_ref(request), chain_code) {
+                    Outcome::Done((s, k)) => match (s.first(), k.first()) {
+                        (Some(s), Some(k)) => Outcome::Done((*s, *k)),
+                        _ => Outcome::Retry(Vec::new(), "no signature".into()),
+                    },
+                    Outcome::Retry(e, m) => Outcome::Retry(e, m),
+                    Outcome::Stop(p, f) => Outcome::Stop(p, f),
+                }
+            }
             Outcome::Retry(e, m) => Outcome::Retry(e, m),
             Outcome::Stop(p, f) => Outcome::Stop(p, f),
         };
@@ -298,6 +304,7 @@ impl Coordinator {
         key: &KeyRef,
         request: &SignRequest,
         ready: &Ready,
+        chain_code: Option<[u8; 32]>,
     ) -> (AttemptReport, Outcome<mpc_core::Signature>) {
         let req = Request::PartialSign {
             key: key.clone(),
@@ -310,7 +317,7 @@ impl Coordinator {
             .attempt(ready.signers.clone(), session, req, Some(ready.id))
             .await;
         let outcome = match outcome {
-            Outcome::Done(responses) => combine(&responses, key, request, ready),
+            Outcome::Done(responses) => combine(&responses, key, request, ready, chain_code),
             Outcome::Retry(e, m) => Outcome::Retry(e, m),
             Outcome::Stop(p, f) => failure_stop(p, f),
         };
@@ -342,9 +349,17 @@ fn combine(
     key: &KeyRef,
     request: &SignRequest,
     ready: &Ready,
+    chain_code: Option<[u8; 32]>,
 ) -> Outcome<mpc_core::Signature> {
-    let Some(expected) = super::expected_key(key, request, &ready.signing_key) else {
-        return Outcome::Retry(Vec::new(), "presignature of another curve".into());
+    let expected = match super::expected_key(key, request, chain_code) {
+        Ok(k) if k == ready.signing_key => k,
+        Ok(_) => {
+            return Outcome::Retry(
+                Vec::new(),
+                "the presignature is for another key than the requested one".into(),
+            )
+        }
+        Err(why) => return Outcome::Retry(Vec::new(), why),
     };
     let mut cggmp = Vec::new();
     let mut gg20 = Vec::new();

@@ -86,6 +86,16 @@ impl HeldKey {
         }
     }
 
+    /// The key's BIP-32 chain code (public), if it has one.
+    pub fn chain_code(&self) -> Option<[u8; 32]> {
+        match self {
+            HeldKey::Cggmp21 { share, .. } => mpc_core::Cggmp21::chain_code(share),
+            HeldKey::Gg20 { .. } => None,
+            HeldKey::FrostEd25519(s) => mpc_core::FrostEd25519::chain_code(s),
+            HeldKey::FrostTaproot(s) => mpc_core::FrostTaproot::chain_code(s),
+        }
+    }
+
     /// Every party's public share of this key, by party index.
     ///
     /// # Errors
@@ -262,6 +272,7 @@ impl Party {
         let key = held.key_ref();
         let threshold = held.threshold();
         let public_shares = held.public_shares().map_err(internal)?;
+        let chain_code = held.chain_code();
         let held = Arc::new(held);
         let stored_hash = {
             let (v, id, h) = (vault.clone(), key_id.to_string(), held.clone());
@@ -280,6 +291,7 @@ impl Party {
             threshold,
             public_shares,
             stored_hash,
+            chain_code,
         })
     }
 

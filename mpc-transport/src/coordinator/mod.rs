@@ -662,7 +662,12 @@ mod tests {
             scheme: SchemeId::FrostEd25519,
             public_key: asked[0].public_key(),
         };
-        for reported in [other[0].public_key(), asked[0].public_key()] {
+        // Reporting the other key is refused as such; reporting the asked key, the
+        // signature does not verify under it.
+        for (reported, expected_why) in [
+            (other[0].public_key(), "another signing key"),
+            (asked[0].public_key(), "does not verify"),
+        ] {
             let responses: Vec<(PartyIndex, Response)> = [0u16, 1]
                 .iter()
                 .map(|&p| {
@@ -678,7 +683,7 @@ mod tests {
                 .collect();
             match check_signed(&responses, &key, std::slice::from_ref(&request), None) {
                 Outcome::Retry(excluded, why) => {
-                    assert!(why.contains("does not verify"), "{why}");
+                    assert!(why.contains(expected_why), "{why}");
                     let parties: Vec<PartyIndex> = excluded.iter().map(|e| e.party).collect();
                     assert_eq!(parties, vec![0, 1]);
                 }

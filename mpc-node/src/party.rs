@@ -73,6 +73,18 @@ pub fn run_party_with(config_path: &Path, run: &RunOptions) -> Result<()> {
         NodeVault::new(store.clone(), c.index, primes).with_import_dir(c.import_dir.clone()),
     );
     let active = vault.active_keys()?;
+    let pending: Vec<(String, mpc_transport::KeyRef)> = vault
+        .keys()?
+        .into_iter()
+        .filter(|(_, active)| !active)
+        .map(|(m, _)| {
+            let key = mpc_transport::KeyRef {
+                scheme: m.scheme,
+                public_key: m.public_key,
+            };
+            (m.key_id, key)
+        })
+        .collect();
     let audit = AuditLog::open(&c.audit_log)?;
     let policy = Arc::new(NodePolicy::new(&c.policy, Some(audit))?);
     let net = &c.network;
@@ -133,7 +145,8 @@ pub fn run_party_with(config_path: &Path, run: &RunOptions) -> Result<()> {
                     ..PartyOptions::default()
                 },
             )
-                .with_vault(vault, active),
+                .with_vault(vault, active)
+                .with_pending(pending),
         );
         tracing::info!(party = index, mesh = %net.mesh_listen, control = %net.control_listen, keys, "party serving");
         party

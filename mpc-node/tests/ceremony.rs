@@ -391,5 +391,39 @@ fn a_party_stopped_after_storing_leaves_the_key_pending_and_unable_to_sign() {
             .to_string();
         assert!(err.contains("pending"), "{err}");
     });
+    // A restarted party still knows the key as pending (from its store), not as unknown.
+    dep.kill(0);
+    dep.parties[0] = Some(dep.spawn(0));
+    rt.block_on(async {
+        let client = dep.client().await;
+        let meta = pending_meta(&dep);
+        let request = mpc_transport::control::Request::Sign {
+            session: mpc_core::SessionId::random(&mut rand_core::OsRng),
+            key: mpc_transport::KeyRef {
+                scheme: meta.scheme,
+                public_key: meta.public_key,
+            },
+            signers: vec![0, 1],
+            requests: vec![SignRequest::ed25519(b"must not sign".to_vec())],
+            round_timeout_ms: 1_000,
+        };
+        match client.coordinator.call_party(0, request).await.unwrap() {
+            mpc_transport::control::Response::Failed(f) => {
+                assert!(f.message.contains("pending"), "{f:?}")
+            }
+            other => panic!("a restarted party signed or answered otherwise: {other:?}"),
+        }
+    });
     party_rt.shutdown_background();
+}
+
+fn pending_meta(dep: &Deployment) -> KeyMeta {
+    let keys_dir = dep.dir.join("party-0/keys");
+    let key_dir = std::fs::read_dir(keys_dir)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    serde_json::from_slice(&std::fs::read(key_dir.join("meta.json")).unwrap()).unwrap()
 }

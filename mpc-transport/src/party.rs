@@ -254,6 +254,15 @@ impl Party {
         self
     }
 
+    /// Keys stored but not yet activated (read from the vault at start, so a restarted
+    /// party still answers "pending" for them, and still activates them when asked).
+    pub fn with_pending(self, pending: Vec<(String, KeyRef)>) -> Self {
+        if let Ok(mut keys) = self.keys.write() {
+            keys.pending.extend(pending);
+        }
+        self
+    }
+
     /// This party's index.
     pub fn me(&self) -> PartyIndex {
         self.node.me()

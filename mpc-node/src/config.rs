@@ -59,6 +59,19 @@ pub struct PartyConfig {
     /// The signing rules.
     #[serde(default)]
     pub policy: PolicyConfig,
+    /// Where this party's share backups are encrypted to.
+    #[serde(default)]
+    pub backup: Option<BackupConfig>,
+}
+
+/// `[backup]` of a party.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackupConfig {
+    /// This party's recovery recipient: an age X25519 public key (`age1…`) whose identity
+    /// the party's recovery officer keeps offline. Give every party its own: the holder of
+    /// one identity must never be able to open `t` shares of a key.
+    pub recipient: String,
 }
 
 /// `[network]` of a party.

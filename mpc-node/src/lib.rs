@@ -14,6 +14,7 @@
 #![deny(missing_docs)]
 
 pub mod audit;
+pub mod backup;
 pub mod config;
 pub mod coordinator;
 pub mod demo;

@@ -102,6 +102,39 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Writes an encrypted backup of this party's share of a key to OUT, for the party's
+    /// recovery recipient (`[backup] recipient`). Run it with the party stopped.
+    Backup {
+        /// The party's config file.
+        #[arg(long)]
+        config: PathBuf,
+        /// Key id.
+        #[arg(long)]
+        key: String,
+        /// The backup file to write (must not exist).
+        #[arg(long)]
+        out: PathBuf,
+        /// Print one JSON object (key_id, scheme, epoch, parties, threshold, public key).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Restores a backup into this party's store (which must not hold the key), after
+    /// checking the share against the public facts it carries and its own public share.
+    /// Run it with the party stopped.
+    Restore {
+        /// The party's config file.
+        #[arg(long)]
+        config: PathBuf,
+        /// The backup file.
+        #[arg(long = "in")]
+        input: PathBuf,
+        /// The recovery identity file (`AGE-SECRET-KEY-1…`), from the recovery officer.
+        #[arg(long)]
+        identity: PathBuf,
+        /// Print one JSON object (key_id, scheme, epoch, parties, threshold, public key).
+        #[arg(long)]
+        json: bool,
+    },
     /// The party's audit log.
     Audit {
         #[command(subcommand)]
@@ -248,6 +281,42 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             }
             Ok(())
         }
+        Command::Backup {
+            config,
+            key,
+            out,
+            json,
+        } => {
+            let (c, vault) = party_vault(&config)?;
+            let recipient = c
+                .backup
+                .as_ref()
+                .ok_or_else(|| format!("{}: no [backup] recipient", config.display()))?
+                .recipient
+                .clone();
+            let facts = mpc_node::backup::export(&vault, &key, &recipient, &out)?;
+            print_facts(
+                &facts,
+                json,
+                &format!("backup written to {}", out.display()),
+            );
+            Ok(())
+        }
+        Command::Restore {
+            config,
+            input,
+            identity,
+            json,
+        } => {
+            let (_, vault) = party_vault(&config)?;
+            let id = zeroize::Zeroizing::new(
+                std::fs::read_to_string(&identity)
+                    .map_err(|e| format!("{}: {e}", identity.display()))?,
+            );
+            let facts = mpc_node::backup::restore(&vault, &id, &input)?;
+            print_facts(&facts, json, "restored, active");
+            Ok(())
+        }
         Command::Audit {
             command: AuditCommand::Verify { config },
         } => {
@@ -261,6 +330,49 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             );
             Ok(())
         }
+    }
+}
+
+/// A stopped party's config and key vault (its store locked by this process).
+fn party_vault(
+    config: &std::path::Path,
+) -> Result<(mpc_node::config::PartyConfig, mpc_node::vault::NodeVault), Box<dyn std::error::Error>>
+{
+    let c = mpc_node::config::PartyConfig::load(config)?;
+    let store = std::sync::Arc::new(mpc_node::store::SealedStore::open(
+        &c.store,
+        c.open_kek(config)?,
+    )?);
+    let vault =
+        mpc_node::vault::NodeVault::new(store, c.index, mpc_node::vault::PrimesSource::Generate);
+    Ok((c, vault))
+}
+
+fn print_facts(f: &mpc_node::backup::BackupFacts, json: bool, what: &str) {
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({
+                "key_id": f.key_id,
+                "scheme": f.scheme.to_string(),
+                "epoch": f.epoch,
+                "parties": f.parties,
+                "threshold": f.threshold,
+                "party": f.party,
+                "public_key_hex": hex::encode(f.public_key.as_bytes()),
+            })
+        );
+    } else {
+        println!(
+            "{what}: key {} ({}, {}-of-{}, epoch {}), party {}: {}",
+            f.key_id,
+            f.scheme,
+            f.threshold,
+            f.parties,
+            f.epoch,
+            f.party,
+            hex::encode(f.public_key.as_bytes())
+        );
     }
 }
 

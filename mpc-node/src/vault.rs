@@ -94,6 +94,11 @@ impl NodeVault {
         }
     }
 
+    /// This vault's party index.
+    pub fn party(&self) -> u16 {
+        self.party
+    }
+
     /// Where the operator puts existing key files (tss-lib) to import.
     pub fn with_import_dir(mut self, dir: Option<PathBuf>) -> Self {
         self.import_dir = dir;
@@ -181,7 +186,11 @@ impl NodeVault {
         Ok(out)
     }
 
-    fn meta(&self, key_id: &str) -> Result<KeyMeta> {
+    /// The public facts of a stored key.
+    ///
+    /// # Errors
+    /// No such key; an unreadable `meta.json`.
+    pub fn meta(&self, key_id: &str) -> Result<KeyMeta> {
         let path = self.store.path(&format!("keys/{key_id}/meta.json"))?;
         let bytes = std::fs::read(&path).map_err(io("reading", &path))?;
         serde_json::from_slice(&bytes).map_err(|e| NodeError::Corrupt {
@@ -197,16 +206,54 @@ impl NodeVault {
     /// Storage errors; a share that does not open or does not match its meta.
     pub fn open_key(&self, key_id: &str) -> Result<HeldKey> {
         let meta = self.meta(key_id)?;
-        let name = share_name(key_id);
-        let bytes = self.store.get(&name, &self.share_label(&meta))?;
-        let path = self.store.dir().join(&name);
+        let bytes = self.share_json(key_id)?;
+        self.held_from_json(&meta, &bytes)
+    }
+
+    /// Whether a stored key is active.
+    ///
+    /// # Errors
+    /// A key id that is not a valid store name.
+    pub fn is_active(&self, key_id: &str) -> Result<bool> {
+        Ok(self.store.path(&format!("keys/{key_id}/active"))?.exists())
+    }
+
+    /// The stored share of `key_id`, opened: its key-share JSON (secret; zeroized on drop).
+    ///
+    /// # Errors
+    /// No such key; a share that does not open.
+    pub fn share_json(&self, key_id: &str) -> Result<zeroize::Zeroizing<Vec<u8>>> {
+        let meta = self.meta(key_id)?;
+        self.store.get(&share_name(key_id), &self.share_label(&meta))
+    }
+
+    /// Stores a share recovered from a backup as an active key: only into a store that does
+    /// not hold `key_id` yet, and only a share of this party.
+    ///
+    /// # Errors
+    /// The key exists here already ([`NodeError::Exists`]), a share of another party,
+    /// storage errors.
+    pub fn restore(&self, key_id: &str, key: &HeldKey) -> Result<()> {
+        let meta_path = self.store.path(&format!("keys/{key_id}/meta.json"))?;
+        if meta_path.exists() {
+            return Err(NodeError::Exists { path: meta_path });
+        }
+        self.store_share(key_id, key)?;
+        self.activate_key(key_id).map(drop)
+    }
+
+    /// A held key from its share JSON, checked against its meta, with the presignature pool
+    /// of a presigning engine.
+    fn held_from_json(&self, meta: &KeyMeta, bytes: &[u8]) -> Result<HeldKey> {
+        let key_id = meta.key_id.as_str();
+        let path = self.store.dir().join(share_name(key_id));
         let bad = |e: mpc_core::Error| NodeError::Corrupt {
             path: path.clone(),
             reason: e.to_string(),
         };
         let held = match meta.scheme {
             SchemeId::Cggmp21Secp256k1 => HeldKey::Cggmp21 {
-                share: KeyShare::from_json(&bytes, meta.scheme).map_err(bad)?,
+                share: KeyShare::from_json(bytes, meta.scheme).map_err(bad)?,
                 pool: Some(Arc::new(Mutex::new(DurablePool::<Cggmp21>::open(
                     self.store.clone(),
                     key_id,
@@ -215,7 +262,7 @@ impl NodeVault {
                 )?))),
             },
             SchemeId::Gg20Secp256k1 => HeldKey::Gg20 {
-                share: KeyShare::from_json(&bytes, meta.scheme).map_err(bad)?,
+                share: KeyShare::from_json(bytes, meta.scheme).map_err(bad)?,
                 pool: Some(Arc::new(Mutex::new(DurablePool::<Gg20>::open(
                     self.store.clone(),
                     key_id,
@@ -224,10 +271,10 @@ impl NodeVault {
                 )?))),
             },
             SchemeId::FrostEd25519 => {
-                HeldKey::FrostEd25519(KeyShare::from_json(&bytes, meta.scheme).map_err(bad)?)
+                HeldKey::FrostEd25519(KeyShare::from_json(bytes, meta.scheme).map_err(bad)?)
             }
             SchemeId::FrostSecp256k1Tr => {
-                HeldKey::FrostTaproot(KeyShare::from_json(&bytes, meta.scheme).map_err(bad)?)
+                HeldKey::FrostTaproot(KeyShare::from_json(bytes, meta.scheme).map_err(bad)?)
             }
             other => {
                 return Err(NodeError::Other(format!(
@@ -299,7 +346,7 @@ impl NodeVault {
             t,
             n,
             party,
-            epoch: 0,
+            epoch: key.epoch(),
             stored_hash: String::new(),
         };
         let name = share_name(key_id);

@@ -26,6 +26,11 @@ use crate::store::SealedStore;
 /// Name of the demo passphrase file.
 pub const DEMO_PASSPHRASE: &str = "DEMO-ONLY-passphrase.txt";
 
+/// Name of party `i`'s demo recovery identity (what opens its backups).
+pub fn demo_recovery_identity(i: u16) -> String {
+    format!("DEMO-ONLY-recovery-identity-party-{i}.txt")
+}
+
 /// What to write.
 #[derive(Debug, Clone)]
 pub struct DemoDeployment {
@@ -132,6 +137,11 @@ pub fn write(dir: &Path, d: &DemoDeployment) -> Result<()> {
     for (i, (&mesh_listen, &control_listen)) in (0u16..).zip(d.mesh.iter().zip(&d.control)) {
         let id = ca.party(i).map_err(|e| NodeError::Other(e.to_string()))?;
         write_public(&pki.join(format!("party-{i}.pem")), id.cert_pem.as_bytes())?;
+        let (identity, recipient) = crate::backup::new_recovery_identity();
+        crate::fsutil::write_new(
+            &dir.join(demo_recovery_identity(i)),
+            format!("{}\n", identity.as_str()).as_bytes(),
+        )?;
         let store_dir = dir.join(format!("party-{i}"));
         let store = SealedStore::open(&store_dir, kek.clone())?;
         store.put_new("tls/party.key", &tls_key_label(i), id.key_pem.as_bytes())?;
@@ -152,6 +162,7 @@ pub fn write(dir: &Path, d: &DemoDeployment) -> Result<()> {
             policy: policy.clone(),
             danger_test_only_paillier_primes: d.danger_test_only_primes.clone(),
             import_dir: Some(PathBuf::from(format!("party-{i}-import"))),
+            backup: Some(crate::config::BackupConfig { recipient }),
         };
         write_public(
             &dir.join(format!("party-{i}.toml")),

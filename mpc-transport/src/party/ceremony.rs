@@ -86,6 +86,16 @@ impl HeldKey {
         }
     }
 
+    /// The epoch of this party's share.
+    pub fn epoch(&self) -> u32 {
+        match self {
+            HeldKey::Cggmp21 { share, .. } => share.epoch(),
+            HeldKey::Gg20 { share, .. } => share.epoch(),
+            HeldKey::FrostEd25519(s) => s.epoch(),
+            HeldKey::FrostTaproot(s) => s.epoch(),
+        }
+    }
+
     /// The key's BIP-32 chain code (public), if it has one.
     pub fn chain_code(&self) -> Option<[u8; 32]> {
         match self {

@@ -126,6 +126,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "{} mpc-node party processes on 127.0.0.1, {}-of-{}, one-way delay {} ms",
         a.n, a.t, a.n, a.delay_ms
     );
+    // Every key first, the CGGMP21 one always: a fresh deployment's parties generate their
+    // Paillier primes at start, and nothing is measured until that work (which the CGGMP21
+    // ceremony waits for) is over.
+    deployment_key(&rt, &client, SchemeId::Cggmp21Secp256k1)?;
+    for scheme in &a.schemes {
+        deployment_key(&rt, &client, scheme_id(scheme))?;
+    }
     let opts = DriveOptions::default();
     let mut series: Vec<Series> = Vec::new();
     for scheme in &a.schemes {
@@ -260,6 +267,14 @@ fn spawn_parties(a: &Args) -> Result<Parties, Box<dyn std::error::Error>> {
         );
     }
     Ok(out)
+}
+
+fn scheme_id(name: &str) -> SchemeId {
+    match name {
+        "frost-ed25519" => SchemeId::FrostEd25519,
+        "frost-taproot" => SchemeId::FrostSecp256k1Tr,
+        _ => SchemeId::Cggmp21Secp256k1,
+    }
 }
 
 /// The deployment's key of `scheme`, made by a networked ceremony if it has none.

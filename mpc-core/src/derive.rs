@@ -9,6 +9,24 @@ use crate::error::{Error, Result};
 use crate::ids::SchemeId;
 use crate::sig::PublicKey;
 
+/// The child key at `path` with the HD algorithm `algo` of `krate`'s `hd_wallet` (the
+/// engines use two versions of `generic-ec`, one through `cggmp21`, one through `givre`).
+macro_rules! child_key {
+    ($krate:ident, $curve:ty, $algo:ident, $out:ident, $key:expr, $code:expr, $path:expr) => {{
+        use $krate::generic_ec::Point;
+        use $krate::hd_wallet::{ExtendedPublicKey, HdWallet, NonHardenedIndex};
+        let public_key = Point::<$curve>::from_bytes($key.as_bytes()).map_err(|_| bad_key())?;
+        let child = $krate::hd_wallet::$algo::derive_child_public_key_with_path(
+            &ExtendedPublicKey {
+                public_key,
+                chain_code: $code,
+            },
+            indices::<NonHardenedIndex>($path)?,
+        );
+        PublicKey::$out(child.public_key.to_bytes(true).as_bytes())
+    }};
+}
+
 /// The child of `key` (a group key of `scheme` with BIP-32 chain code `chain_code`) at the
 /// non-hardened `path`. An empty path gives `key` itself.
 ///
@@ -25,57 +43,42 @@ pub fn child_public_key(
     if path.is_empty() {
         return Ok(*key);
     }
-    let bad_key = || Error::Derivation("the group key does not decode".into());
     match scheme {
-        SchemeId::Cggmp21Secp256k1 => {
-            use cggmp21::generic_ec::Point;
-            use cggmp21::hd_wallet::{ExtendedPublicKey, HdWallet, NonHardenedIndex, Slip10};
-            use cggmp21::supported_curves::Secp256k1;
-            let public_key =
-                Point::<Secp256k1>::from_bytes(key.as_bytes()).map_err(|_| bad_key())?;
-            let indices = indices::<NonHardenedIndex>(path)?;
-            let child = Slip10::derive_child_public_key_with_path(
-                &ExtendedPublicKey {
-                    public_key,
-                    chain_code,
-                },
-                indices,
-            );
-            PublicKey::secp256k1(child.public_key.to_bytes(true).as_bytes())
-        }
-        SchemeId::FrostSecp256k1Tr => {
-            use givre::generic_ec::{curves::Secp256k1, Point};
-            use givre::hd_wallet::{ExtendedPublicKey, HdWallet, NonHardenedIndex, Slip10};
-            let public_key =
-                Point::<Secp256k1>::from_bytes(key.as_bytes()).map_err(|_| bad_key())?;
-            let indices = indices::<NonHardenedIndex>(path)?;
-            let child = Slip10::derive_child_public_key_with_path(
-                &ExtendedPublicKey {
-                    public_key,
-                    chain_code,
-                },
-                indices,
-            );
-            PublicKey::secp256k1(child.public_key.to_bytes(true).as_bytes())
-        }
-        SchemeId::FrostEd25519 => {
-            use givre::generic_ec::{curves::Ed25519, Point};
-            use givre::hd_wallet::{Edwards, ExtendedPublicKey, HdWallet, NonHardenedIndex};
-            let public_key = Point::<Ed25519>::from_bytes(key.as_bytes()).map_err(|_| bad_key())?;
-            let indices = indices::<NonHardenedIndex>(path)?;
-            let child = Edwards::derive_child_public_key_with_path(
-                &ExtendedPublicKey {
-                    public_key,
-                    chain_code,
-                },
-                indices,
-            );
-            PublicKey::ed25519(child.public_key.to_bytes(true).as_bytes())
-        }
+        SchemeId::Cggmp21Secp256k1 => child_key!(
+            cggmp21,
+            cggmp21::supported_curves::Secp256k1,
+            Slip10,
+            secp256k1,
+            key,
+            chain_code,
+            path
+        ),
+        SchemeId::FrostSecp256k1Tr => child_key!(
+            givre,
+            givre::generic_ec::curves::Secp256k1,
+            Slip10,
+            secp256k1,
+            key,
+            chain_code,
+            path
+        ),
+        SchemeId::FrostEd25519 => child_key!(
+            givre,
+            givre::generic_ec::curves::Ed25519,
+            Edwards,
+            ed25519,
+            key,
+            chain_code,
+            path
+        ),
         other => Err(Error::Derivation(format!(
             "{other} keys have no chain code; no derivation path"
         ))),
     }
+}
+
+fn bad_key() -> Error {
+    Error::Derivation("the group key does not decode".into())
 }
 
 fn indices<I: TryFrom<u32>>(path: &[u32]) -> Result<Vec<I>> {

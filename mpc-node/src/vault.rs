@@ -224,7 +224,8 @@ impl NodeVault {
     /// No such key; a share that does not open.
     pub fn share_json(&self, key_id: &str) -> Result<zeroize::Zeroizing<Vec<u8>>> {
         let meta = self.meta(key_id)?;
-        self.store.get(&share_name(key_id), &self.share_label(&meta))
+        self.store
+            .get(&share_name(key_id), &self.share_label(&meta))
     }
 
     /// Stores a share recovered from a backup as an active key: only into a store that does

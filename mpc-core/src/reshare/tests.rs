@@ -200,16 +200,6 @@ fn grow_2of3_to_3of5<G: ReshareGroup>() {
     }
 }
 
-#[test]
-fn secp256k1_2of3_grows_to_3of5_under_the_same_key() {
-    grow_2of3_to_3of5::<Secp256k1>();
-}
-
-#[test]
-fn ed25519_2of3_grows_to_3of5_under_the_same_key() {
-    grow_2of3_to_3of5::<Ed25519>();
-}
-
 fn refresh_then_old_and_new_do_not_mix<G: ReshareGroup>() {
     let key = old_key::<G>(2, &simple_points::<G>(3));
     let runs = start(&key, 2, &[1, 2], &[0, 1, 2], 2);
@@ -227,16 +217,6 @@ fn refresh_then_old_and_new_do_not_mix<G: ReshareGroup>() {
         key.secret,
         "shares of two epochs do not combine"
     );
-}
-
-#[test]
-fn secp256k1_refresh_changes_every_share() {
-    refresh_then_old_and_new_do_not_mix::<Secp256k1>();
-}
-
-#[test]
-fn ed25519_refresh_changes_every_share() {
-    refresh_then_old_and_new_do_not_mix::<Ed25519>();
 }
 
 /// tss-lib keys use arbitrary evaluation points; a 3-of-4 shrinks to 2-of-2 without party 1.
@@ -259,16 +239,6 @@ fn shrink_with_arbitrary_points<G: ReshareGroup>() {
         .map(|(&j, &s)| (ReshareSetup::<G>::new_point(j), s))
         .collect();
     assert_eq!(reconstruct::<G>(&pairs), key.secret);
-}
-
-#[test]
-fn secp256k1_shrinks_from_arbitrary_points() {
-    shrink_with_arbitrary_points::<Secp256k1>();
-}
-
-#[test]
-fn ed25519_shrinks_from_arbitrary_points() {
-    shrink_with_arbitrary_points::<Ed25519>();
 }
 
 #[test]
@@ -404,16 +374,6 @@ fn wrong_sub_share<G: ReshareGroup>() {
     all_abort_naming(results, 0, "sub-share does not match");
 }
 
-#[test]
-fn secp256k1_a_wrong_sub_share_names_its_dealer_everywhere() {
-    wrong_sub_share::<Secp256k1>();
-}
-
-#[test]
-fn ed25519_a_wrong_sub_share_names_its_dealer_everywhere() {
-    wrong_sub_share::<Ed25519>();
-}
-
 fn one_commitment_too_many<G: ReshareGroup>() {
     let key = old_key::<G>(2, &simple_points::<G>(3));
     let z = lambda_share(&key, 0, &DEALERS);
@@ -424,16 +384,6 @@ fn one_commitment_too_many<G: ReshareGroup>() {
     all_abort_naming(results, 0, "sent 4 commitments; the new threshold is 3");
 }
 
-#[test]
-fn secp256k1_a_commitment_vector_one_too_long_names_its_dealer() {
-    one_commitment_too_many::<Secp256k1>();
-}
-
-#[test]
-fn ed25519_a_commitment_vector_one_too_long_names_its_dealer() {
-    one_commitment_too_many::<Ed25519>();
-}
-
 fn wrong_constant_term<G: ReshareGroup>() {
     let key = old_key::<G>(2, &simple_points::<G>(3));
     // A consistent dealing of another secret (it would change the group key).
@@ -442,16 +392,6 @@ fn wrong_constant_term<G: ReshareGroup>() {
     let runs = start(&key, 2, &DEALERS, &NEW, 3);
     let results = drive(runs, |m| malicious_round1(m, 2, |_| true, &poly, &NEW));
     all_abort_naming(results, 2, "does not match its old public share");
-}
-
-#[test]
-fn secp256k1_a_constant_term_off_the_old_public_share_names_its_dealer() {
-    wrong_constant_term::<Secp256k1>();
-}
-
-#[test]
-fn ed25519_a_constant_term_off_the_old_public_share_names_its_dealer() {
-    wrong_constant_term::<Ed25519>();
 }
 
 fn equivocation<G: ReshareGroup>() {
@@ -469,16 +409,6 @@ fn equivocation<G: ReshareGroup>() {
 }
 
 #[test]
-fn secp256k1_equivocated_commitments_name_their_dealer() {
-    equivocation::<Secp256k1>();
-}
-
-#[test]
-fn ed25519_equivocated_commitments_name_their_dealer() {
-    equivocation::<Ed25519>();
-}
-
-#[test]
 fn a_truncated_dealing_names_its_sender_and_nobody_hangs() {
     type G = Secp256k1;
     let key = old_key::<G>(2, &simple_points::<G>(3));
@@ -490,3 +420,30 @@ fn a_truncated_dealing_names_its_sender_and_nobody_hangs() {
     });
     all_abort_naming(results, 2, "does not decode");
 }
+
+/// For each generic test function `f`, the tests `f::secp256k1` and `f::ed25519`.
+macro_rules! on_both_groups {
+    ($($f:ident),* $(,)?) => {$(
+        mod $f {
+            #[test]
+            fn secp256k1() {
+                super::$f::<super::Secp256k1>();
+            }
+
+            #[test]
+            fn ed25519() {
+                super::$f::<super::Ed25519>();
+            }
+        }
+    )*};
+}
+
+on_both_groups!(
+    grow_2of3_to_3of5,
+    refresh_then_old_and_new_do_not_mix,
+    shrink_with_arbitrary_points,
+    wrong_sub_share,
+    one_commitment_too_many,
+    wrong_constant_term,
+    equivocation,
+);

@@ -418,6 +418,7 @@ fn key_ref<D>(shares: &[KeyShare<D>]) -> Result<KeyRef, String> {
     Ok(KeyRef {
         scheme: s.scheme(),
         public_key: s.public_key(),
+        epoch: s.epoch(),
     })
 }
 

@@ -31,6 +31,9 @@ pub struct RegisteredKey {
     pub t: u16,
     /// Parties.
     pub n: u16,
+    /// The key's current epoch (0 when made).
+    #[serde(default)]
+    pub epoch: u32,
     /// The key's BIP-32 chain code, hex (public: the coordinator derives child keys with it
     /// to check signatures under a derivation path).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -64,6 +67,7 @@ impl RegisteredKey {
         KeyRef {
             scheme: self.scheme,
             public_key: self.public_key,
+            epoch: self.epoch,
         }
     }
 }
@@ -236,6 +240,7 @@ impl CoordinatorClient {
             public_key: out.key.public_key,
             t: out.t,
             n: out.n,
+            epoch: out.key.epoch,
             chain_code: out.chain_code.map(hex::encode),
         };
         let mut reg = Registry::load(&self.config.registry)?;

@@ -81,6 +81,7 @@ pub fn run_party_with(config_path: &Path, run: &RunOptions) -> Result<()> {
             let key = mpc_transport::KeyRef {
                 scheme: m.scheme,
                 public_key: m.public_key,
+                epoch: m.epoch,
             };
             (m.key_id, key)
         })

@@ -382,6 +382,7 @@ fn a_party_stopped_after_storing_leaves_the_key_pending_and_unable_to_sign() {
         let key = mpc_transport::KeyRef {
             scheme: meta.scheme,
             public_key: meta.public_key,
+            epoch: meta.epoch,
         };
         let err = client
             .coordinator
@@ -402,6 +403,7 @@ fn a_party_stopped_after_storing_leaves_the_key_pending_and_unable_to_sign() {
             key: mpc_transport::KeyRef {
                 scheme: meta.scheme,
                 public_key: meta.public_key,
+                epoch: meta.epoch,
             },
             signers: vec![0, 1],
             requests: vec![SignRequest::ed25519(b"must not sign".to_vec())],

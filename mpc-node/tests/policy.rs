@@ -48,6 +48,7 @@ fn ecdsa_key() -> KeyRef {
     KeyRef {
         scheme: SchemeId::Cggmp21Secp256k1,
         public_key: PublicKey::secp256k1(&pk).unwrap(),
+        epoch: 0,
     }
 }
 
@@ -58,6 +59,7 @@ fn ed_key() -> KeyRef {
     KeyRef {
         scheme: SchemeId::FrostEd25519,
         public_key: PublicKey::ed25519(&b).unwrap(),
+        epoch: 0,
     }
 }
 

@@ -17,6 +17,11 @@ pub struct KeyRef {
     pub scheme: SchemeId,
     /// Group public key.
     pub public_key: PublicKey,
+    /// The key's epoch (0 when made, raised by every refresh, reshare or repair). A party
+    /// holding another epoch of the key refuses, so shares of two epochs never sign
+    /// together; presignatures are indexed per epoch.
+    #[serde(default)]
+    pub epoch: u32,
 }
 
 /// A request from the coordinator.

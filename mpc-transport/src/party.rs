@@ -58,7 +58,7 @@ pub struct RequestContext {
 ///     }
 /// }
 ///
-/// let key = KeyRef { scheme: SchemeId::FrostEd25519, public_key: PublicKey::Ed25519([0x58; 32]) };
+/// let key = KeyRef { scheme: SchemeId::FrostEd25519, public_key: PublicKey::Ed25519([0x58; 32]), epoch: 0 };
 /// assert!(MemosOnly.approve(&key, &SignRequest::ed25519(b"memo: hi".to_vec())).is_ok());
 /// assert!(MemosOnly.approve(&key, &SignRequest::ecdsa([1; 32])).is_err());
 /// ```
@@ -136,13 +136,17 @@ impl core::fmt::Debug for HeldKey {
 impl HeldKey {
     /// How the coordinator names this key.
     pub fn key_ref(&self) -> KeyRef {
-        let (scheme, public_key) = match self {
-            HeldKey::Cggmp21 { share, .. } => (share.scheme(), share.public_key()),
-            HeldKey::Gg20 { share, .. } => (share.scheme(), share.public_key()),
-            HeldKey::FrostEd25519(s) => (s.scheme(), s.public_key()),
-            HeldKey::FrostTaproot(s) => (s.scheme(), s.public_key()),
+        let (scheme, public_key, epoch) = match self {
+            HeldKey::Cggmp21 { share, .. } => (share.scheme(), share.public_key(), share.epoch()),
+            HeldKey::Gg20 { share, .. } => (share.scheme(), share.public_key(), share.epoch()),
+            HeldKey::FrostEd25519(s) => (s.scheme(), s.public_key(), s.epoch()),
+            HeldKey::FrostTaproot(s) => (s.scheme(), s.public_key(), s.epoch()),
         };
-        KeyRef { scheme, public_key }
+        KeyRef {
+            scheme,
+            public_key,
+            epoch,
+        }
     }
 }
 
@@ -361,6 +365,16 @@ impl Party {
             .map_err(|_| failure(FailureKind::Internal, Vec::new(), "key lock poisoned"))?;
         if let Some((_, k)) = keys.active.iter().find(|(_, k)| k.key_ref() == *key) {
             return Ok(k.clone());
+        }
+        let same_key = |k: &KeyRef| k.scheme == key.scheme && k.public_key == key.public_key;
+        if let Some((_, k)) = keys.active.iter().find(|(_, k)| same_key(&k.key_ref())) {
+            return Err(bad(format!(
+                "party {} holds epoch {} of this key, the request is for epoch {}: shares of \
+                 two epochs never sign together",
+                self.me(),
+                k.key_ref().epoch,
+                key.epoch
+            )));
         }
         if let Some(id) = keys
             .pending

@@ -21,6 +21,7 @@
 //!     public_key: PublicKey::secp256k1(&hex::decode(
 //!         "0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798",
 //!     )?)?,
+//!     epoch: 0,
 //! };
 //! // A bare digest is refused, naming the rule.
 //! let refusal = policy.approve(&key, &SignRequest::ecdsa([1; 32])).unwrap_err();
@@ -111,6 +112,7 @@ pub struct Approved {
 /// let key = KeyRef {
 ///     scheme: mpc_core::SchemeId::FrostEd25519,
 ///     public_key: mpc_core::PublicKey::Ed25519([0x58; 32]),
+///     epoch: 0,
 /// };
 /// let mut long = SignRequest::ed25519(vec![]);
 /// long.chain_payload = Some(mpc_core::ChainPayload { chain: "memo".into(), bytes: vec![b'x'; 40], item: 0 });

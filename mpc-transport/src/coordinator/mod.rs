@@ -661,6 +661,7 @@ mod tests {
         let key = KeyRef {
             scheme: SchemeId::FrostEd25519,
             public_key: asked[0].public_key(),
+            epoch: 0,
         };
         // Reporting the other key is refused as such; reporting the asked key, the
         // signature does not verify under it.

@@ -78,6 +78,18 @@ impl SessionId {
         SessionId(b)
     }
 
+    /// The id of a run that follows this one as part of the same ceremony (for example the
+    /// auxiliary-info run after a resharing to CGGMP21): every party derives the same id,
+    /// fresh as long as this one is.
+    pub fn follow_on(&self, purpose: &str) -> Self {
+        let mut h = Sha256::new();
+        h.update(b"mpc-core follow-on session\0");
+        h.update((purpose.len() as u64).to_be_bytes());
+        h.update(purpose.as_bytes());
+        h.update(self.0);
+        SessionId(h.finalize().into())
+    }
+
     /// A session id derived from a label (deterministic; for tests and examples only, where
     /// the label itself is unique).
     pub fn from_label(label: &str) -> Self {

@@ -41,6 +41,21 @@ pub struct BackupFacts {
     pub party: u16,
     /// Group public key.
     pub public_key: PublicKey,
+    /// The deployment party holding each share index (empty: share index `i` at party
+    /// `i`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub committee: Vec<u16>,
+}
+
+impl BackupFacts {
+    /// The share index of this backup's party.
+    fn share_index(&self) -> Option<u16> {
+        if self.committee.is_empty() {
+            Some(self.party)
+        } else {
+            mpc_transport::committee::share_index(&self.committee, self.party)
+        }
+    }
 }
 
 /// The backup's plaintext (inside the age encryption).
@@ -68,6 +83,7 @@ fn facts(meta: &KeyMeta) -> BackupFacts {
         threshold: meta.t,
         party: meta.party,
         public_key: meta.public_key,
+        committee: meta.committee.clone(),
     }
 }
 
@@ -149,7 +165,7 @@ pub fn restore(vault: &NodeVault, identity: &str, input: &Path) -> Result<Backup
     let check = |header: &mpc_core::ShareHeader, public_shares: Vec<PublicKey>| {
         let fits = header.scheme == f.scheme
             && header.public_key == f.public_key
-            && header.index == f.party
+            && Some(header.index) == f.share_index()
             && header.t == f.threshold
             && header.n == f.parties
             && header.epoch == f.epoch
@@ -193,7 +209,7 @@ pub fn restore(vault: &NodeVault, identity: &str, input: &Path) -> Result<Backup
         }
         other => return Err(bad(format!("no engine for {other}"))),
     };
-    vault.restore(&f.key_id, &held)?;
+    vault.restore(&f.key_id, &held, &f.committee)?;
     Ok(f.clone())
 }
 

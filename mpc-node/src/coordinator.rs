@@ -38,9 +38,49 @@ pub struct RegisteredKey {
     /// to check signatures under a derivation path).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub chain_code: Option<String>,
+    /// The deployment party holding each share index (absent: share index `i` at party
+    /// `i`, a key of the whole deployment).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub committee: Vec<u16>,
+    /// A resharing under way (see [`Transition`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transition: Option<Transition>,
+}
+
+/// A resharing of a key that has not finished: its new shares are stored (pending) at
+/// every new party. Until `activated`, the key signs with its old epoch; afterwards with
+/// the new one, and `retire` lists the old parties that still have to destroy their old
+/// share. Running the step again finishes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Transition {
+    /// Engine of the new shares.
+    pub scheme: SchemeId,
+    /// Epoch of the new shares.
+    pub epoch: u32,
+    /// Signers the new shares need.
+    pub t: u16,
+    /// The new committee.
+    pub committee: Vec<u16>,
+    /// The new epoch is active at every new party.
+    pub activated: bool,
+    /// The old epoch's engine.
+    pub old_scheme: SchemeId,
+    /// The old epoch.
+    pub old_epoch: u32,
+    /// Old parties that still hold the old epoch's share.
+    pub retire: Vec<u16>,
 }
 
 impl RegisteredKey {
+    /// The deployment party holding each share index.
+    pub fn committee(&self) -> Vec<u16> {
+        if self.committee.is_empty() {
+            (0..self.n).collect()
+        } else {
+            self.committee.clone()
+        }
+    }
+
     /// The chain code, decoded.
     ///
     /// # Errors
@@ -185,6 +225,9 @@ impl CoordinatorClient {
             if let Some(code) = k.chain_code_bytes()? {
                 c.add_chain_code(&k.key_ref(), code);
             }
+            if !k.committee.is_empty() {
+                c.set_committee(&k.key_ref(), k.committee.clone());
+            }
         }
         let up = c.wait_connected(parties.len(), wait).await;
         if up.len() < parties.len() {
@@ -242,6 +285,8 @@ impl CoordinatorClient {
             n: out.n,
             epoch: out.key.epoch,
             chain_code: out.chain_code.map(hex::encode),
+            committee: Vec::new(),
+            transition: None,
         };
         let mut reg = Registry::load(&self.config.registry)?;
         reg.keys.push(key.clone());

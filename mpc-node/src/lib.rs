@@ -20,6 +20,7 @@ pub mod coordinator;
 pub mod demo;
 pub mod error;
 pub mod fsutil;
+pub mod lifecycle;
 pub mod party;
 pub mod policy;
 pub mod pool;

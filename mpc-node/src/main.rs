@@ -135,6 +135,70 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Refreshes a key: the same committee gets new shares of the same key (the next
+    /// epoch; CGGMP21 parties also get fresh Paillier keys). The old shares are destroyed
+    /// once every party holds its new one. Addresses do not change.
+    Refresh {
+        /// The coordinator's config file.
+        #[arg(long)]
+        config: PathBuf,
+        /// Key id.
+        #[arg(long)]
+        key: String,
+        /// Print one JSON object (key_id, scheme, epoch, parties, threshold, public key).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Reshares a key to the parties LIST (deployment party ids, comma-separated: parties
+    /// can be added, with `add-party`, and removed) with threshold T, under the same group
+    /// key and addresses. With --scheme cggmp21, a GG20 key migrates to CGGMP21 shares.
+    Reshare {
+        /// The coordinator's config file.
+        #[arg(long)]
+        config: PathBuf,
+        /// Key id.
+        #[arg(long)]
+        key: String,
+        /// The new committee, e.g. 0,1,2,3,4.
+        #[arg(long, value_delimiter = ',', required = true)]
+        parties: Vec<u16>,
+        /// Signers the key needs afterwards.
+        #[arg(long)]
+        threshold: u16,
+        /// Engine of the new shares (default: the key's own).
+        #[arg(long, value_enum)]
+        scheme: Option<Scheme>,
+        /// Print one JSON object (key_id, scheme, epoch, parties, threshold, public key).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Repairs party I's share of a key (its store lost): the other parties deal, the whole
+    /// committee gets new shares (the next epoch), nobody learns party I's share.
+    Repair {
+        /// The coordinator's config file.
+        #[arg(long)]
+        config: PathBuf,
+        /// Key id.
+        #[arg(long)]
+        key: String,
+        /// The party whose share is lost.
+        #[arg(long)]
+        party: u16,
+        /// Print one JSON object (key_id, scheme, epoch, parties, threshold, public key).
+        #[arg(long)]
+        json: bool,
+    },
+    /// DEMO: adds a party to the deployment in DIR (certificate from the demo CA, sealed
+    /// store, config; every party's peer list and the coordinator's config gain it).
+    /// Restart the running parties afterwards, then start the new one.
+    AddParty {
+        /// Deployment directory (written by `mpc-node demo`).
+        #[arg(long)]
+        dir: PathBuf,
+        /// Print one JSON object (party, config, mesh, control).
+        #[arg(long)]
+        json: bool,
+    },
     /// The party's audit log.
     Audit {
         #[command(subcommand)]
@@ -317,6 +381,69 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             print_facts(&facts, json, "restored, active");
             Ok(())
         }
+        Command::Refresh { config, key, json } => {
+            let out = runtime()?.block_on(async {
+                let c = mpc_node::coordinator::CoordinatorClient::connect(&config, CONNECT_WAIT)
+                    .await?;
+                c.refresh(&key, &progress).await
+            })?;
+            print_key(&out, json);
+            Ok(())
+        }
+        Command::Reshare {
+            config,
+            key,
+            parties,
+            threshold,
+            scheme,
+            json,
+        } => {
+            let request = mpc_node::lifecycle::ReshareRequest {
+                key_id: key,
+                committee: parties,
+                threshold,
+                scheme: scheme.map(Scheme::id),
+                not_dealers: Vec::new(),
+            };
+            let out = runtime()?.block_on(async {
+                let c = mpc_node::coordinator::CoordinatorClient::connect(&config, CONNECT_WAIT)
+                    .await?;
+                c.reshare(&request, &progress).await
+            })?;
+            print_key(&out, json);
+            Ok(())
+        }
+        Command::Repair {
+            config,
+            key,
+            party,
+            json,
+        } => {
+            let out = runtime()?.block_on(async {
+                let c = mpc_node::coordinator::CoordinatorClient::connect(&config, CONNECT_WAIT)
+                    .await?;
+                c.repair(&key, party, &progress).await
+            })?;
+            print_key(&out, json);
+            Ok(())
+        }
+        Command::AddParty { dir, json } => {
+            let added = mpc_node::demo::add_party::add(&dir)?;
+            if json {
+                println!("{}", serde_json::to_string(&added)?);
+            } else {
+                println!(
+                    "party {} added: {} (mesh {}, control {}); restart the running parties, then \
+                     start it with `mpc-node party --config {}`",
+                    added.party,
+                    added.config.display(),
+                    added.mesh,
+                    added.control,
+                    added.config.display()
+                );
+            }
+            Ok(())
+        }
         Command::Audit {
             command: AuditCommand::Verify { config },
         } => {
@@ -376,6 +503,11 @@ fn print_facts(f: &mpc_node::backup::BackupFacts, json: bool, what: &str) {
     }
 }
 
+/// Progress of a long command, for the person waiting.
+fn progress(line: &str) {
+    eprintln!("{line}");
+}
+
 fn print_key(key: &mpc_node::coordinator::RegisteredKey, json: bool) {
     if json {
         println!(
@@ -386,15 +518,20 @@ fn print_key(key: &mpc_node::coordinator::RegisteredKey, json: bool) {
                 "public_key_hex": hex::encode(key.public_key.as_bytes()),
                 "t": key.t,
                 "n": key.n,
+                "threshold": key.t,
+                "epoch": key.epoch,
+                "parties": key.committee(),
             })
         );
     } else {
         println!(
-            "key {} ({}, {}-of-{}): {}",
+            "key {} ({}, {}-of-{}, epoch {}, parties {:?}): {}",
             key.key_id,
             key.scheme,
             key.t,
             key.n,
+            key.epoch,
+            key.committee(),
             hex::encode(key.public_key.as_bytes())
         );
     }

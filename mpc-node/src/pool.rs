@@ -9,7 +9,8 @@
 //! partial signature is computed.** A crash after the flush loses one presignature, never
 //! reuses one.
 //!
-//! Layout, inside the node's [`SealedStore`] under `pools/<key-id>/`:
+//! Layout, inside the node's [`SealedStore`] under [`pool_dir`] (`pools/<key-id>/` for a
+//! key's first epoch):
 //!
 //! - `<id-hex>.presig`: one ready presignature, sealed (label: presignature, scheme, key
 //!   id, party, epoch), written once atomically;
@@ -35,6 +36,17 @@ use crate::seal::{Label, SecretKind};
 use crate::store::SealedStore;
 
 const JOURNAL: &str = "consumed.log";
+
+/// The pool directory of epoch `epoch` of `key_id` inside the store (`pools/<key-id>` for
+/// epoch 0, `pools/<key-id>.e<epoch>` after a resharing: each epoch's presignatures are
+/// separate and go with their epoch).
+pub fn pool_dir(key_id: &str, epoch: u32) -> String {
+    if epoch == 0 {
+        format!("pools/{key_id}")
+    } else {
+        format!("pools/{key_id}.e{epoch}")
+    }
+}
 const EXT: &str = "presig";
 
 /// A durable pool of one key's presignatures at one party (see the module docs).
@@ -74,7 +86,7 @@ impl<S: Presigning> DurablePool<S> {
     /// [`NodeError::Io`]; [`NodeError::Corrupt`] or [`NodeError::WrongKey`] naming a stored
     /// presignature that does not open.
     pub fn open(store: Arc<SealedStore>, key_id: &str, party: u16, epoch: u32) -> Result<Self> {
-        let sub = format!("pools/{key_id}");
+        let sub = pool_dir(key_id, epoch);
         let dir = store.path(&sub)?;
         crate::fsutil::private_dir(&dir)?;
         let journal_path = dir.join(JOURNAL);

@@ -168,6 +168,24 @@ impl SealedStore {
         Ok(())
     }
 
+    /// Removes sub-directory `name` and everything in it (a retired share, a pending share
+    /// being replaced), then flushes its parent; nothing to do if it is absent.
+    ///
+    /// # Errors
+    /// [`NodeError::Io`].
+    pub fn remove_dir(&self, name: &str) -> Result<()> {
+        let path = self.path(name)?;
+        match std::fs::remove_dir_all(&path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(io("removing", &path)(e)),
+        }
+        if let Some(parent) = path.parent() {
+            crate::fsutil::sync_dir(parent)?;
+        }
+        Ok(())
+    }
+
     /// Names of the files in sub-directory `sub` (`""` for the top) ending in `.ext`.
     ///
     /// # Errors

@@ -2,21 +2,27 @@
 //! *pending* until the coordinator has seen every party report the same key, then active;
 //! and its Paillier primes, made once (with progress) and kept sealed.
 //!
-//! Layout in the store:
+//! Each epoch of a key has its own *slot*: `keys/<key-id>/` for epoch 0, and
+//! `keys/<key-id>.e<epoch>/` for the epochs a resharing (refresh, reshare, repair,
+//! migration) makes. While a resharing switches over, a party can hold two slots of a key;
+//! the old one is destroyed when the coordinator retires it. Layout in the store:
 //!
-//! - `keys/<key-id>/share.sealed`: the party's share (sealed; label: key share, scheme,
-//!   key id, party, epoch), written once;
-//! - `keys/<key-id>/meta.json`: public facts (scheme, group key, t, n, party, epoch, hash
-//!   of the sealed file);
-//! - `keys/<key-id>/active`: present once the key is active;
-//! - `primes/paillier.sealed`: the party's Paillier primes (sealed);
-//! - `pools/<key-id>/`: presignature pools ([`crate::pool`]).
+//! - `<slot>/share.sealed`: the party's share (sealed; label: key share, scheme, key id,
+//!   party, epoch), written once;
+//! - `<slot>/meta.json`: public facts (scheme, group key, t, n, party, epoch, committee,
+//!   hash of the sealed file);
+//! - `<slot>/active`: present once the share is active;
+//! - `primes/paillier.sealed`: the party's Paillier primes for new keys (sealed);
+//! - `pools/…`: presignature pools, one per slot ([`crate::pool::pool_dir`]).
+//!
+//! A pending slot (no `active` marker) of a resharing that did not finish is replaced when
+//! the resharing is run again; an active one is never overwritten.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use mpc_core::{Cggmp21, Gg20, KeyShare, PaillierPrimes, PublicKey, SchemeId};
-use mpc_transport::{HeldKey, KeyVault};
+use mpc_transport::{HeldKey, KeyVault, StoredKey};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -56,6 +62,30 @@ pub struct KeyMeta {
     pub epoch: u32,
     /// SHA-256 of the sealed share file, hex.
     pub stored_hash: String,
+    /// The deployment party holding each share index (absent: share index `i` at party
+    /// `i`, a key of the whole deployment).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub committee: Vec<u16>,
+}
+
+impl KeyMeta {
+    /// The deployment party holding each share index.
+    pub fn committee(&self) -> Vec<u16> {
+        if self.committee.is_empty() {
+            (0..self.n).collect()
+        } else {
+            self.committee.clone()
+        }
+    }
+}
+
+/// The slot directory of epoch `epoch` of `key_id` (see the module docs).
+pub fn slot_dir(key_id: &str, epoch: u32) -> String {
+    if epoch == 0 {
+        format!("keys/{key_id}")
+    } else {
+        format!("keys/{key_id}.e{epoch}")
+    }
 }
 
 /// The vault of one party (see the module docs).
@@ -78,8 +108,16 @@ impl core::fmt::Debug for NodeVault {
 
 const PRIMES: &str = "primes/paillier.sealed";
 
-fn share_name(key_id: &str) -> String {
-    format!("keys/{key_id}/share.sealed")
+fn share_name(key_id: &str, epoch: u32) -> String {
+    format!("{}/share.sealed", slot_dir(key_id, epoch))
+}
+
+fn meta_name(key_id: &str, epoch: u32) -> String {
+    format!("{}/meta.json", slot_dir(key_id, epoch))
+}
+
+fn active_name(key_id: &str, epoch: u32) -> String {
+    format!("{}/active", slot_dir(key_id, epoch))
 }
 
 impl NodeVault {
@@ -159,7 +197,34 @@ impl NodeVault {
         Ok(primes)
     }
 
-    /// The stored keys' public facts, with whether each is active.
+    /// Primes never used before for the new shares of epoch `epoch` (a resharing): made
+    /// now with progress, or from the TEST-ONLY fixture, entry `party + epoch` (mod its
+    /// length), so a refreshed test key's Paillier keys differ from the old ones.
+    ///
+    /// # Errors
+    /// An unreadable fixture.
+    pub fn fresh_primes(&self, epoch: u32) -> Result<PaillierPrimes> {
+        match &self.primes {
+            PrimesSource::Generate => Ok(generate_with_progress(self.party)),
+            PrimesSource::DangerTestOnlyFixture(path) => {
+                tracing::warn!(
+                    party = self.party,
+                    epoch,
+                    "TEST-ONLY Paillier primes from a public fixture"
+                );
+                let bytes = std::fs::read(path).map_err(io("reading", path))?;
+                let list = PaillierPrimes::list_from_json(&bytes)?;
+                let at = (usize::from(self.party) + usize::try_from(epoch).unwrap_or(0))
+                    % list.len().max(1);
+                list.into_iter()
+                    .nth(at)
+                    .ok_or_else(|| NodeError::Other(format!("{}: no primes", path.display())))
+            }
+        }
+    }
+
+    /// The stored shares' public facts (every slot: a key mid-resharing has two), with
+    /// whether each is active, by key id and epoch.
     ///
     /// # Errors
     /// Storage errors, an unreadable `meta.json`.
@@ -180,74 +245,126 @@ impl NodeVault {
                 path: meta_path.clone(),
                 reason: e.to_string(),
             })?;
+            let expected = slot_dir(&meta.key_id, meta.epoch);
+            if Some(expected.trim_start_matches("keys/")) != p.file_name().and_then(|n| n.to_str())
+            {
+                return Err(NodeError::Corrupt {
+                    path: meta_path,
+                    reason: format!(
+                        "names key {:?} at epoch {}, whose directory is {expected}",
+                        meta.key_id, meta.epoch
+                    ),
+                });
+            }
             out.push((meta, p.join("active").exists()));
         }
-        out.sort_by(|a, b| a.0.key_id.cmp(&b.0.key_id));
+        out.sort_by(|a, b| (&a.0.key_id, a.0.epoch).cmp(&(&b.0.key_id, b.0.epoch)));
         Ok(out)
     }
 
-    /// The public facts of a stored key.
+    /// The slots of `key_id`, oldest epoch first.
+    fn slots(&self, key_id: &str) -> Result<Vec<(KeyMeta, bool)>> {
+        check_id(key_id)?;
+        Ok(self
+            .keys()?
+            .into_iter()
+            .filter(|(m, _)| m.key_id == key_id)
+            .collect())
+    }
+
+    /// The public facts of a stored key's current share: its newest active epoch, or its
+    /// newest pending one when none is active.
     ///
     /// # Errors
     /// No such key; an unreadable `meta.json`.
     pub fn meta(&self, key_id: &str) -> Result<KeyMeta> {
-        let path = self.store.path(&format!("keys/{key_id}/meta.json"))?;
-        let bytes = std::fs::read(&path).map_err(io("reading", &path))?;
-        serde_json::from_slice(&bytes).map_err(|e| NodeError::Corrupt {
-            path,
-            reason: e.to_string(),
-        })
+        let slots = self.slots(key_id)?;
+        slots
+            .iter()
+            .rev()
+            .find(|(_, active)| *active)
+            .or(slots.last())
+            .map(|(m, _)| m.clone())
+            .ok_or_else(|| NodeError::Other(format!("no key {key_id:?} in this store")))
     }
 
-    /// Opens a stored key (its sealed share, checked against its meta), with the
-    /// presignature pool of a presigning engine.
+    /// Opens a stored key's current share (see [`NodeVault::meta`]), checked against its
+    /// meta, with the presignature pool of a presigning engine.
     ///
     /// # Errors
     /// Storage errors; a share that does not open or does not match its meta.
     pub fn open_key(&self, key_id: &str) -> Result<HeldKey> {
         let meta = self.meta(key_id)?;
-        let bytes = self.share_json(key_id)?;
-        self.held_from_json(&meta, &bytes)
+        self.open_slot(&meta)
     }
 
-    /// Whether a stored key is active.
+    fn open_slot(&self, meta: &KeyMeta) -> Result<HeldKey> {
+        let bytes = self.store.get(
+            &share_name(&meta.key_id, meta.epoch),
+            &self.share_label(meta),
+        )?;
+        self.held_from_json(meta, &bytes)
+    }
+
+    /// Whether a share of a stored key is active.
     ///
     /// # Errors
     /// A key id that is not a valid store name.
     pub fn is_active(&self, key_id: &str) -> Result<bool> {
-        Ok(self.store.path(&format!("keys/{key_id}/active"))?.exists())
+        Ok(self.slots(key_id)?.iter().any(|(_, active)| *active))
     }
 
-    /// The stored share of `key_id`, opened: its key-share JSON (secret; zeroized on drop).
+    /// The current share of `key_id` (see [`NodeVault::meta`]), opened: its key-share JSON
+    /// (secret; zeroized on drop).
     ///
     /// # Errors
     /// No such key; a share that does not open.
     pub fn share_json(&self, key_id: &str) -> Result<zeroize::Zeroizing<Vec<u8>>> {
         let meta = self.meta(key_id)?;
         self.store
-            .get(&share_name(key_id), &self.share_label(&meta))
+            .get(&share_name(key_id, meta.epoch), &self.share_label(&meta))
     }
 
     /// Stores a share recovered from a backup as an active key: only into a store that does
-    /// not hold `key_id` yet, and only a share of this party.
+    /// not hold `key_id` yet, and only a share of this party (`committee` names the
+    /// deployment party of each share index).
     ///
     /// # Errors
     /// The key exists here already ([`NodeError::Exists`]), a share of another party,
     /// storage errors.
-    pub fn restore(&self, key_id: &str, key: &HeldKey) -> Result<()> {
-        let meta_path = self.store.path(&format!("keys/{key_id}/meta.json"))?;
-        if meta_path.exists() {
-            return Err(NodeError::Exists { path: meta_path });
+    pub fn restore(&self, key_id: &str, key: &HeldKey, committee: &[u16]) -> Result<()> {
+        if let Some((m, _)) = self.slots(key_id)?.first() {
+            return Err(NodeError::Exists {
+                path: self.store.path(&meta_name(key_id, m.epoch))?,
+            });
         }
-        self.store_share(key_id, key)?;
-        self.activate_key(key_id).map(drop)
+        self.store_share(key_id, key, committee)?;
+        self.activate_key(key_id, Some(key.epoch())).map(drop)
+    }
+
+    /// Destroys this party's share of epoch `epoch` of `key_id` and that epoch's
+    /// presignature pool (nothing to do if absent).
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub fn retire(&self, key_id: &str, epoch: u32) -> Result<()> {
+        check_id(key_id)?;
+        // The marker first: a crash halfway leaves an inactive slot, never an active one
+        // without its share.
+        let marker = active_name(key_id, epoch);
+        if self.store.contains(&marker) {
+            self.store.remove(&marker)?;
+        }
+        self.store
+            .remove_dir(&crate::pool::pool_dir(key_id, epoch))?;
+        self.store.remove_dir(&slot_dir(key_id, epoch))
     }
 
     /// A held key from its share JSON, checked against its meta, with the presignature pool
     /// of a presigning engine.
     fn held_from_json(&self, meta: &KeyMeta, bytes: &[u8]) -> Result<HeldKey> {
         let key_id = meta.key_id.as_str();
-        let path = self.store.dir().join(share_name(key_id));
+        let path = self.store.dir().join(share_name(key_id, meta.epoch));
         let bad = |e: mpc_core::Error| NodeError::Corrupt {
             path: path.clone(),
             reason: e.to_string(),
@@ -285,7 +402,7 @@ impl NodeVault {
             }
         };
         let k = held.key_ref();
-        if k.public_key != meta.public_key || k.scheme != meta.scheme {
+        if k.public_key != meta.public_key || k.scheme != meta.scheme || k.epoch != meta.epoch {
             return Err(NodeError::Corrupt {
                 path,
                 reason: "the share's key differs from meta.json".into(),
@@ -294,19 +411,27 @@ impl NodeVault {
         Ok(held)
     }
 
-    /// The active keys, opened (what a party serves at start).
+    /// The active shares, opened (what a party serves at start; two epochs of a key while
+    /// a resharing switches over).
     ///
     /// # Errors
     /// As [`NodeVault::open_key`].
-    pub fn active_keys(&self) -> Result<Vec<(String, HeldKey)>> {
+    pub fn active_keys(&self) -> Result<Vec<StoredKey>> {
         self.keys()?
             .into_iter()
             .filter(|(_, active)| *active)
-            .map(|(m, _)| Ok((m.key_id.clone(), self.open_key(&m.key_id)?)))
+            .map(|(m, _)| {
+                Ok(StoredKey {
+                    key: self.open_slot(&m)?,
+                    committee: m.committee(),
+                    key_id: m.key_id,
+                })
+            })
             .collect()
     }
 
-    fn store_share(&self, key_id: &str, key: &HeldKey) -> Result<[u8; 32]> {
+    fn store_share(&self, key_id: &str, key: &HeldKey, committee: &[u16]) -> Result<[u8; 32]> {
+        check_id(key_id)?;
         let (json, t, n, party) = match key {
             HeldKey::Cggmp21 { share, .. } => (
                 share.to_json()?,
@@ -333,45 +458,91 @@ impl NodeVault {
                 share.index(),
             ),
         };
-        if party != self.party {
+        let whole: Vec<u16> = (0..n).collect();
+        let committee = if committee.is_empty() {
+            whole.as_slice()
+        } else {
+            committee
+        };
+        if committee.len() != usize::from(n) {
             return Err(NodeError::Other(format!(
-                "a share of party {party} offered to party {}",
+                "a committee of {} parties for a key of {n}",
+                committee.len()
+            )));
+        }
+        let holder = committee.get(usize::from(party)).copied();
+        if holder != Some(self.party) {
+            return Err(NodeError::Other(format!(
+                "share index {party} belongs to party {holder:?}, not to party {}",
                 self.party
             )));
         }
         let k = key.key_ref();
+        let slot = slot_dir(key_id, k.epoch);
+        if self.store.contains(&active_name(key_id, k.epoch)) {
+            return Err(NodeError::Exists {
+                path: self.store.path(&slot)?,
+            });
+        }
+        // A pending slot of this epoch is what a resharing that did not finish left behind
+        // (it never signed): the rerun replaces it.
+        self.store.remove_dir(&slot)?;
         let mut meta = KeyMeta {
             key_id: key_id.to_string(),
             scheme: k.scheme,
             public_key: k.public_key,
             t,
             n,
-            party,
-            epoch: key.epoch(),
+            party: self.party,
+            epoch: k.epoch,
             stored_hash: String::new(),
+            committee: if committee == whole.as_slice() {
+                Vec::new()
+            } else {
+                committee.to_vec()
+            },
         };
-        let name = share_name(key_id);
+        let name = share_name(key_id, k.epoch);
         let path = self.store.put_new(&name, &self.share_label(&meta), &json)?;
         let sealed = std::fs::read(&path).map_err(io("reading", &path))?;
         let hash: [u8; 32] = Sha256::digest(&sealed).into();
         meta.stored_hash = hex::encode(hash);
         let meta_json =
             serde_json::to_vec_pretty(&meta).map_err(|e| NodeError::Other(e.to_string()))?;
-        crate::fsutil::write_new(
-            &self.store.path(&format!("keys/{key_id}/meta.json"))?,
-            &meta_json,
-        )?;
+        crate::fsutil::write_new(&self.store.path(&meta_name(key_id, k.epoch))?, &meta_json)?;
         Ok(hash)
     }
 
-    fn activate_key(&self, key_id: &str) -> Result<HeldKey> {
-        let held = self.open_key(key_id)?;
-        let marker = self.store.path(&format!("keys/{key_id}/active"))?;
+    /// Marks the share of `epoch` (or the newest one) of `key_id` active.
+    fn activate_key(&self, key_id: &str, epoch: Option<u32>) -> Result<StoredKey> {
+        let slots = self.slots(key_id)?;
+        let meta = match epoch {
+            Some(e) => slots.iter().find(|(m, _)| m.epoch == e),
+            None => slots.last(),
+        }
+        .map(|(m, _)| m.clone())
+        .ok_or_else(|| {
+            NodeError::Other(format!(
+                "no share of key {key_id:?}{} in this store",
+                epoch.map(|e| format!(" at epoch {e}")).unwrap_or_default()
+            ))
+        })?;
+        let held = self.open_slot(&meta)?;
+        let marker = self.store.path(&active_name(key_id, meta.epoch))?;
         match crate::fsutil::write_new(&marker, b"active\n") {
-            Ok(()) | Err(NodeError::Exists { .. }) => Ok(held),
+            Ok(()) | Err(NodeError::Exists { .. }) => Ok(StoredKey {
+                key: held,
+                committee: meta.committee(),
+                key_id: key_id.to_string(),
+            }),
             Err(e) => Err(e),
         }
     }
+}
+
+/// Refuses a key id that is not a valid name (it names directories).
+fn check_id(key_id: &str) -> Result<()> {
+    mpc_transport::party::check_key_id(key_id).map_err(NodeError::Other)
 }
 
 impl KeyVault for NodeVault {
@@ -379,8 +550,18 @@ impl KeyVault for NodeVault {
         self.primes().map_err(|e| e.to_string())
     }
 
-    fn store_pending(&self, key_id: &str, key: &HeldKey) -> core::result::Result<[u8; 32], String> {
-        self.store_share(key_id, key).map_err(|e| e.to_string())
+    fn fresh_paillier_primes(&self, epoch: u32) -> core::result::Result<PaillierPrimes, String> {
+        self.fresh_primes(epoch).map_err(|e| e.to_string())
+    }
+
+    fn store_pending(
+        &self,
+        key_id: &str,
+        key: &HeldKey,
+        committee: &[u16],
+    ) -> core::result::Result<[u8; 32], String> {
+        self.store_share(key_id, key, committee)
+            .map_err(|e| e.to_string())
     }
 
     fn read_import(&self, file: &str) -> core::result::Result<zeroize::Zeroizing<Vec<u8>>, String> {
@@ -403,8 +584,16 @@ impl KeyVault for NodeVault {
             .map_err(|e| format!("{}: {e}", path.display()))
     }
 
-    fn activate(&self, key_id: &str) -> core::result::Result<HeldKey, String> {
-        self.activate_key(key_id).map_err(|e| e.to_string())
+    fn activate(
+        &self,
+        key_id: &str,
+        epoch: Option<u32>,
+    ) -> core::result::Result<StoredKey, String> {
+        self.activate_key(key_id, epoch).map_err(|e| e.to_string())
+    }
+
+    fn retire(&self, key_id: &str, epoch: u32) -> core::result::Result<(), String> {
+        NodeVault::retire(self, key_id, epoch).map_err(|e| e.to_string())
     }
 }
 

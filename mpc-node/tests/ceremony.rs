@@ -18,8 +18,8 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{check_ecdsa, check_ed25519, vectors, Deployment, BIN};
-use mpc_core::{PublicKey, SchemeId, SignRequest, Signature};
+use common::{check, check_ecdsa, request, vectors, Deployment, BIN};
+use mpc_core::{SchemeId, SignRequest};
 use mpc_node::coordinator::{CoordinatorClient, Registry};
 use mpc_node::seal::{Label, SecretKind};
 use mpc_node::store::SealedStore;
@@ -69,43 +69,6 @@ fn secret_values(v: &serde_json::Value, out: &mut Vec<String>) {
         }
         serde_json::Value::Array(a) => a.iter().for_each(|x| secret_values(x, out)),
         _ => {}
-    }
-}
-
-fn check(scheme: SchemeId, pk: &PublicKey, msg: &[u8; 32], sig: &Signature) {
-    match (scheme, sig) {
-        (SchemeId::Cggmp21Secp256k1 | SchemeId::Gg20Secp256k1, _) => check_ecdsa(pk, msg, sig),
-        (SchemeId::FrostEd25519, _) => check_ed25519(pk, msg, sig),
-        (SchemeId::FrostSecp256k1Tr, Signature::Bip340 { bytes }) => {
-            // BIP-341: the signature verifies under the tweaked output key.
-            let secp = secp256k1::Secp256k1::verification_only();
-            let internal = secp256k1::XOnlyPublicKey::from_slice(&pk.as_bytes()[1..]).unwrap();
-            let tweak = {
-                use bitcoin::hashes::{sha256t_hash_newtype, Hash, HashEngine};
-                sha256t_hash_newtype! {
-                    struct TapTweakTag = hash_str("TapTweak");
-                    #[hash_newtype(forward)]
-                    struct TapTweakHash(_);
-                }
-                let mut e = TapTweakHash::engine();
-                e.input(&internal.serialize());
-                secp256k1::Scalar::from_be_bytes(TapTweakHash::from_engine(e).to_byte_array())
-                    .unwrap()
-            };
-            let (output, _) = internal.add_tweak(&secp, &tweak).unwrap();
-            let s = secp256k1::schnorr::Signature::from_slice(bytes).unwrap();
-            secp.verify_schnorr(&s, &secp256k1::Message::from_digest(*msg), &output)
-                .unwrap();
-        }
-        other => panic!("unexpected {other:?}"),
-    }
-}
-
-fn request(scheme: SchemeId, msg: [u8; 32]) -> SignRequest {
-    match scheme {
-        SchemeId::FrostEd25519 => SignRequest::ed25519(msg.to_vec()),
-        SchemeId::FrostSecp256k1Tr => SignRequest::bip340(msg.to_vec(), None),
-        _ => SignRequest::ecdsa(msg),
     }
 }
 
@@ -278,20 +241,31 @@ impl mpc_transport::KeyVault for StopsAfterStoring {
     fn paillier_primes(&self) -> Result<mpc_core::PaillierPrimes, String> {
         self.0.paillier_primes()
     }
+    fn fresh_paillier_primes(&self, epoch: u32) -> Result<mpc_core::PaillierPrimes, String> {
+        self.0.fresh_paillier_primes(epoch)
+    }
     fn store_pending(
         &self,
         key_id: &str,
         key: &mpc_transport::HeldKey,
+        committee: &[u16],
     ) -> Result<[u8; 32], String> {
-        let stored = self.0.store_pending(key_id, key);
+        let stored = self.0.store_pending(key_id, key, committee);
         std::thread::sleep(Duration::from_secs(3600));
         stored
     }
     fn read_import(&self, file: &str) -> Result<zeroize::Zeroizing<Vec<u8>>, String> {
         self.0.read_import(file)
     }
-    fn activate(&self, key_id: &str) -> Result<mpc_transport::HeldKey, String> {
-        self.0.activate(key_id)
+    fn activate(
+        &self,
+        key_id: &str,
+        epoch: Option<u32>,
+    ) -> Result<mpc_transport::StoredKey, String> {
+        self.0.activate(key_id, epoch)
+    }
+    fn retire(&self, key_id: &str, epoch: u32) -> Result<(), String> {
+        mpc_transport::KeyVault::retire(&self.0, key_id, epoch)
     }
 }
 

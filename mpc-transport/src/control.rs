@@ -116,6 +116,50 @@ pub enum Request {
     Activate {
         /// The key.
         key_id: String,
+        /// The epoch to activate (absent: the key's only pending epoch).
+        #[serde(default)]
+        epoch: Option<u32>,
+    },
+    /// Describe the resharing of `key` this party's share gives: its committee, every
+    /// party's evaluation point and public share (answered with
+    /// [`Response::ReshareSetup`]; all public).
+    ReshareSetup {
+        /// The key (this party must hold exactly this epoch).
+        key: KeyRef,
+        /// The dealers (deployment parties of the key's committee).
+        dealers: Vec<PartyIndex>,
+        /// The new committee (deployment parties, in new share-index order).
+        new_committee: Vec<PartyIndex>,
+        /// Threshold of the new committee.
+        new_threshold: u16,
+    },
+    /// Join resharing session `session` of key `key_id` (refresh, reshare, repair or
+    /// migration): a dealer deals from its share of `key`, a member of the new committee
+    /// stores its new share (of engine `target`, epoch `key.epoch + 1`) as pending and
+    /// reports [`Response::KeyStored`]; a dealer outside the new committee answers
+    /// [`Response::Dealt`]. A party that holds `key` derives the setup from its own share
+    /// and refuses a `setup` that differs.
+    Reshare {
+        /// Fresh session id.
+        session: SessionId,
+        /// Name of the key.
+        key_id: String,
+        /// The key as it is now (scheme, group key, epoch).
+        key: KeyRef,
+        /// Engine of the new shares (the key's own, or CGGMP21 for a migrated GG20 key).
+        target: SchemeId,
+        /// The public setup, in deployment party ids.
+        setup: mpc_core::reshare::SetupRecord,
+        /// Per-round timeout the party applies (clamped by the party's own bound).
+        round_timeout_ms: u64,
+    },
+    /// Destroy this party's share of epoch `epoch` of key `key_id` and its presignatures:
+    /// sent once the next epoch is active at every party of the new committee.
+    Retire {
+        /// The key.
+        key_id: String,
+        /// The old epoch.
+        epoch: u32,
     },
 }
 
@@ -230,9 +274,31 @@ pub enum Response {
         /// The key's BIP-32 chain code (public), if it has one.
         #[serde(default)]
         chain_code: Option<[u8; 32]>,
+        /// The key's committee: the deployment party of each share index (empty: share
+        /// index `i` at party `i`).
+        #[serde(default)]
+        committee: Vec<PartyIndex>,
     },
     /// The party's primes are ready.
     Prepared,
+    /// The setup of a resharing, as the answering party's share gives it.
+    ReshareSetup {
+        /// The setup.
+        setup: mpc_core::reshare::SetupRecord,
+    },
+    /// A dealer outside the new committee dealt its part of a resharing (it stores
+    /// nothing).
+    Dealt {
+        /// The key's name.
+        key_id: String,
+    },
+    /// The party destroyed its share of an old epoch (or held none).
+    Retired {
+        /// The key's name.
+        key_id: String,
+        /// The epoch.
+        epoch: u32,
+    },
     /// A key is active at the party.
     Activated {
         /// The key's name.

@@ -17,10 +17,12 @@ fn err(e: impl core::fmt::Display) -> TransportError {
     TransportError::Tls(e.to_string())
 }
 
-/// A fresh CA for one deployment domain.
+/// A throwaway CA for one deployment domain.
 pub struct DevCa {
-    cert: rcgen::Certificate,
+    cert_pem: String,
+    cert_der: CertificateDer<'static>,
     issuer: Issuer<'static, KeyPair>,
+    key_pem: zeroize::Zeroizing<String>,
     domain: String,
 }
 
@@ -30,6 +32,18 @@ impl core::fmt::Debug for DevCa {
             .field("domain", &self.domain)
             .finish_non_exhaustive()
     }
+}
+
+/// The CA certificate's parameters (the same every time, so a loaded CA issues
+/// certificates that chain to the original one).
+fn ca_params() -> Result<CertificateParams, TransportError> {
+    let mut params = CertificateParams::new(Vec::<String>::new()).map_err(err)?;
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
+    Ok(params)
 }
 
 /// An issued identity with its PEM forms (for writing to files).
@@ -50,28 +64,54 @@ impl DevCa {
     /// [`TransportError::Tls`] if key or certificate generation fails.
     pub fn new(domain: &str) -> Result<Self, TransportError> {
         let key = KeyPair::generate().map_err(err)?;
-        let mut params = CertificateParams::new(Vec::<String>::new()).map_err(err)?;
-        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        params.key_usages = vec![
-            KeyUsagePurpose::KeyCertSign,
-            KeyUsagePurpose::DigitalSignature,
-        ];
+        let params = ca_params()?;
         let cert = params.self_signed(&key).map_err(err)?;
         Ok(DevCa {
-            cert,
+            cert_pem: cert.pem(),
+            cert_der: cert.der().clone(),
+            key_pem: zeroize::Zeroizing::new(key.serialize_pem()),
             issuer: Issuer::new(params, key),
             domain: domain.to_string(),
         })
     }
 
+    /// The CA of `cert_pem` again, from its private key `key_pem` (see [`DevCa::key_pem`]),
+    /// to issue more identities for the same deployment.
+    ///
+    /// # Errors
+    /// [`TransportError::Tls`] for a certificate or key that does not parse, or a key that
+    /// is not the certificate's.
+    pub fn load(domain: &str, cert_pem: &str, key_pem: &str) -> Result<Self, TransportError> {
+        use rustls::pki_types::pem::PemObject;
+        let key = KeyPair::from_pem(key_pem).map_err(err)?;
+        let cert_der = CertificateDer::from_pem_slice(cert_pem.as_bytes())
+            .map_err(|e| err(format!("CA certificate: {e}")))?;
+        let public = key.public_key_raw();
+        if public.is_empty() || !cert_der.windows(public.len()).any(|w| w == public) {
+            return Err(err("the CA key is not the CA certificate's"));
+        }
+        Ok(DevCa {
+            cert_pem: cert_pem.to_string(),
+            cert_der,
+            key_pem: zeroize::Zeroizing::new(key_pem.to_string()),
+            issuer: Issuer::new(ca_params()?, key),
+            domain: domain.to_string(),
+        })
+    }
+
+    /// The CA's private key, PEM (secret: whoever holds it can issue identities).
+    pub fn key_pem(&self) -> &zeroize::Zeroizing<String> {
+        &self.key_pem
+    }
+
     /// The CA certificate, PEM.
     pub fn cert_pem(&self) -> String {
-        self.cert.pem()
+        self.cert_pem.clone()
     }
 
     /// The CA certificate, DER.
     pub fn cert_der(&self) -> CertificateDer<'static> {
-        self.cert.der().clone()
+        self.cert_der.clone()
     }
 
     /// An identity whose certificate is valid for `names` (DNS names).

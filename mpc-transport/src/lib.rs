@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod committee;
 pub mod control;
 pub mod coordinator;
 #[cfg(feature = "dev-pki")]
@@ -24,7 +25,8 @@ pub mod transport;
 
 pub use control::KeyRef;
 pub use coordinator::{
-    Coordinator, CoordinatorError, CoordinatorOptions, KeygenOutcome, SessionReport, Signed,
+    Coordinator, CoordinatorError, CoordinatorOptions, KeygenOutcome, ReshareOutcome, ReshareSpec,
+    SessionReport, Signed,
 };
 pub use driver::{accept, drive, Arrival, DriveOptions, DriveReport};
 pub use envelope::{Envelope, DEFAULT_MAX_FRAME, ENVELOPE_VERSION, HEADER_LEN};
@@ -33,7 +35,7 @@ pub use local::{
     keygen_all, presign_all, run_parties, sign_all, sign_batch_all, PartyJob, PartyOutcome,
 };
 pub use party::{
-    HeldKey, KeyVault, Party, PartyOptions, RequestContext, RequestPolicy, SharedStore,
+    HeldKey, KeyVault, Party, PartyOptions, RequestContext, RequestPolicy, SharedStore, StoredKey,
     UncheckedRequests,
 };
 pub use tcp::{TcpNode, TcpOptions, TcpSession};

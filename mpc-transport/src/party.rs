@@ -26,10 +26,11 @@ use crate::error::TransportError;
 use crate::tcp::TcpNode;
 
 mod ceremony;
+mod reshare;
 mod serve;
 
-use ceremony::Keys;
-pub use ceremony::{check_key_id, KeyVault};
+pub use ceremony::{check_key_id, KeyVault, StoredKey};
+use ceremony::{ActiveKey, Keys};
 
 /// Where a request comes from, for a policy that logs its decisions.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -134,6 +135,16 @@ impl core::fmt::Debug for HeldKey {
 }
 
 impl HeldKey {
+    /// Parties of the key (its committee's size).
+    pub fn parties(&self) -> u16 {
+        match self {
+            HeldKey::Cggmp21 { share, .. } => share.parties(),
+            HeldKey::Gg20 { share, .. } => share.parties(),
+            HeldKey::FrostEd25519(s) => s.parties(),
+            HeldKey::FrostTaproot(s) => s.parties(),
+        }
+    }
+
     /// How the coordinator names this key.
     pub fn key_ref(&self) -> KeyRef {
         let (scheme, public_key, epoch) = match self {
@@ -237,7 +248,14 @@ impl Party {
         Party {
             node,
             keys: std::sync::RwLock::new(Keys {
-                active: keys.into_iter().map(|k| (None, Arc::new(k))).collect(),
+                active: keys
+                    .into_iter()
+                    .map(|k| ActiveKey {
+                        id: None,
+                        committee: crate::committee::whole_deployment(k.parties()).into(),
+                        held: Arc::new(k),
+                    })
+                    .collect(),
                 pending: std::collections::BTreeMap::new(),
             }),
             vault: None,
@@ -248,11 +266,10 @@ impl Party {
     }
 
     /// Lets the party run key ceremonies, keeping new shares in `vault`; `active` are the
-    /// keys the vault holds already (by key id), served from the start.
-    pub fn with_vault(mut self, vault: Arc<dyn KeyVault>, active: Vec<(String, HeldKey)>) -> Self {
+    /// keys the vault holds already (by key id and epoch), served from the start.
+    pub fn with_vault(mut self, vault: Arc<dyn KeyVault>, active: Vec<StoredKey>) -> Self {
         if let Ok(keys) = self.keys.get_mut() {
-            keys.active
-                .extend(active.into_iter().map(|(id, k)| (Some(id), Arc::new(k))));
+            keys.active.extend(active.into_iter().map(ActiveKey::from));
         }
         self.vault = Some(vault);
         self
@@ -341,7 +358,25 @@ impl Party {
                 self.keygen(session, scheme, &key_id, t, n, round_timeout_ms)
                     .await
             }
-            Request::Activate { key_id } => self.activate(&key_id).await,
+            Request::Activate { key_id, epoch } => self.activate(&key_id, epoch).await,
+            Request::ReshareSetup {
+                key,
+                dealers,
+                new_committee,
+                new_threshold,
+            } => self.reshare_setup(&key, &dealers, &new_committee, new_threshold),
+            Request::Reshare {
+                session,
+                key_id,
+                key,
+                target,
+                setup,
+                round_timeout_ms,
+            } => {
+                self.reshare(session, &key_id, &key, target, setup, round_timeout_ms)
+                    .await
+            }
+            Request::Retire { key_id, epoch } => self.retire(&key_id, epoch).await,
             Request::PreparePrimes => self.prepare_primes().await,
             Request::Import {
                 session,
@@ -358,21 +393,21 @@ impl Party {
         out.unwrap_or_else(Response::Failed)
     }
 
-    fn key(&self, key: &KeyRef) -> Result<Arc<HeldKey>, Failure> {
+    fn key(&self, key: &KeyRef) -> Result<ActiveKey, Failure> {
         let keys = self
             .keys
             .read()
             .map_err(|_| failure(FailureKind::Internal, Vec::new(), "key lock poisoned"))?;
-        if let Some((_, k)) = keys.active.iter().find(|(_, k)| k.key_ref() == *key) {
+        if let Some(k) = keys.active.iter().find(|k| k.held.key_ref() == *key) {
             return Ok(k.clone());
         }
         let same_key = |k: &KeyRef| k.scheme == key.scheme && k.public_key == key.public_key;
-        if let Some((_, k)) = keys.active.iter().find(|(_, k)| same_key(&k.key_ref())) {
+        if let Some(k) = keys.active.iter().find(|k| same_key(&k.held.key_ref())) {
             return Err(bad(format!(
                 "party {} holds epoch {} of this key, the request is for epoch {}: shares of \
                  two epochs never sign together",
                 self.me(),
-                k.key_ref().epoch,
+                k.held.key_ref().epoch,
                 key.epoch
             )));
         }
@@ -416,7 +451,7 @@ impl Party {
         .await
     }
 
-    fn ceremony_drive_options(&self, round_timeout_ms: u64) -> DriveOptions {
+    pub(super) fn ceremony_drive_options(&self, round_timeout_ms: u64) -> DriveOptions {
         DriveOptions {
             round_timeout: Duration::from_millis(round_timeout_ms)
                 .min(self.opts.max_ceremony_round_timeout),
@@ -445,22 +480,24 @@ impl Party {
         }
         let approved = self.approve_all(ctx, key, requests).await?;
         let opts = self.drive_options(round_timeout_ms);
-        let held = self.key(key)?;
-        let (signatures, signing_keys, report) = match &*held {
+        let k = self.key(key)?;
+        let signers = k.share_indices(&signers)?;
+        let route = Route::Committee(k.committee.to_vec());
+        let (signatures, signing_keys, report) = match &*k.held {
             HeldKey::Cggmp21 { share, .. } => {
-                self.sign_with::<Cggmp21>(share, session, signers, approved, opts)
+                self.sign_with::<Cggmp21>(share, session, signers, route, approved, opts)
                     .await?
             }
             HeldKey::Gg20 { share, .. } => {
-                self.sign_with::<Gg20>(share, session, signers, approved, opts)
+                self.sign_with::<Gg20>(share, session, signers, route, approved, opts)
                     .await?
             }
             HeldKey::FrostEd25519(share) => {
-                self.sign_with::<FrostEd25519>(share, session, signers, approved, opts)
+                self.sign_with::<FrostEd25519>(share, session, signers, route, approved, opts)
                     .await?
             }
             HeldKey::FrostTaproot(share) => {
-                self.sign_with::<FrostTaproot>(share, session, signers, approved, opts)
+                self.sign_with::<FrostTaproot>(share, session, signers, route, approved, opts)
                     .await?
             }
         };
@@ -476,6 +513,7 @@ impl Party {
         share: &KeyShare<S::Data>,
         session: SessionId,
         signers: Vec<PartyIndex>,
+        route: Route,
         requests: Vec<SignRequest>,
         opts: DriveOptions,
     ) -> Result<(Vec<Signature>, Vec<PublicKey>, DriveReport), Failure>
@@ -490,7 +528,7 @@ impl Party {
             .map_err(bad)?;
         let share = share.clone();
         let (sigs, report) = self
-            .run(S::ID, session, signers, opts, move |ctx| {
+            .run(S::ID, session, signers, route, opts, move |ctx| {
                 if let [one] = requests.as_slice() {
                     let run = S::sign(&ctx, &share, one)?;
                     Ok(Box::new(Single(run)) as BoxedProtocol<Vec<Signature>>)
@@ -511,20 +549,22 @@ impl Party {
         round_timeout_ms: u64,
     ) -> Result<Response, Failure> {
         let opts = self.drive_options(round_timeout_ms);
-        let held = self.key(key)?;
-        match &*held {
+        let k = self.key(key)?;
+        let signers = k.share_indices(&signers)?;
+        let route = Route::Committee(k.committee.to_vec());
+        match &*k.held {
             HeldKey::Cggmp21 {
                 share,
                 pool: Some(pool),
             } => {
-                self.presign_with::<Cggmp21>(share, pool, session, signers, path, opts)
+                self.presign_with::<Cggmp21>(share, pool, session, (signers, route), path, opts)
                     .await
             }
             HeldKey::Gg20 {
                 share,
                 pool: Some(pool),
             } => {
-                self.presign_with::<Gg20>(share, pool, session, signers, path, opts)
+                self.presign_with::<Gg20>(share, pool, session, (signers, route), path, opts)
                     .await
             }
             _ => Err(Self::no_pool()),
@@ -536,7 +576,7 @@ impl Party {
         share: &KeyShare<S::Data>,
         pool: &SharedStore<S>,
         session: SessionId,
-        signers: Vec<PartyIndex>,
+        (signers, route): (Vec<PartyIndex>, Route),
         path: Option<Vec<u32>>,
         opts: DriveOptions,
     ) -> Result<Response, Failure>
@@ -547,7 +587,7 @@ impl Party {
         use mpc_core::StoredPresignature;
         let share = share.clone();
         let (presig, report) = self
-            .run(S::ID, session, signers, opts, move |ctx| {
+            .run(S::ID, session, signers, route, opts, move |ctx| {
                 S::presign(&ctx, &share, path.as_deref())
             })
             .await?;
@@ -568,13 +608,13 @@ impl Party {
         id: [u8; 32],
         request: &SignRequest,
     ) -> Result<Response, Failure> {
-        let held = self.key(key)?;
+        let k = self.key(key)?;
         let approved = self
             .approve_all(ctx, key, std::slice::from_ref(request))
             .await?
             .pop()
             .ok_or_else(|| bad("nothing to sign"))?;
-        match &*held {
+        match &*k.held {
             HeldKey::Cggmp21 {
                 share,
                 pool: Some(pool),
@@ -588,28 +628,31 @@ impl Party {
     }
 
     fn pool_entries(&self, key: &KeyRef) -> Result<Response, Failure> {
-        let held = self.key(key)?;
-        let entries = match &*held {
+        let k = self.key(key)?;
+        let entries = match &*k.held {
             HeldKey::Cggmp21 {
                 share,
                 pool: Some(pool),
-            } => entries_of::<Cggmp21>(share, pool)?,
+            } => entries_of::<Cggmp21>(share, pool, &k.committee)?,
             HeldKey::Gg20 {
                 share,
                 pool: Some(pool),
-            } => entries_of::<Gg20>(share, pool)?,
+            } => entries_of::<Gg20>(share, pool, &k.committee)?,
             _ => Vec::new(),
         };
         Ok(Response::Pool { entries })
     }
 
-    /// Runs one protocol session on the mesh. Protocol runs are not `Send`, so the run is
-    /// built and driven on a blocking-pool thread.
+    /// Runs one protocol session on the mesh: `signers` are share indices of the key whose
+    /// committee `route` names, or deployment parties ([`Route::Deployment`], a resharing
+    /// run). Protocol runs are not `Send`, so the run is built and driven on a blocking-pool
+    /// thread. Parties a failure blames are deployment parties.
     async fn run<O, F>(
         &self,
         scheme: SchemeId,
         session: SessionId,
         signers: Vec<PartyIndex>,
+        route: Route,
         opts: DriveOptions,
         make: F,
     ) -> Result<(O, DriveReport), Failure>
@@ -617,7 +660,11 @@ impl Party {
         O: Send + 'static,
         F: FnOnce(SessionCtx) -> mpc_core::Result<BoxedProtocol<O>> + Send + 'static,
     {
-        let me = self.me();
+        let me = match &route {
+            Route::Deployment => self.me(),
+            Route::Committee(c) => crate::committee::share_index(c, self.me())
+                .ok_or_else(|| bad("this party is not in the key's committee"))?,
+        };
         let ctx = SessionCtx::new(session, scheme, me, &signers).map_err(bad)?;
         {
             let mut seen = lock(&self.seen)?;
@@ -631,22 +678,39 @@ impl Party {
                 }
             }
         }
-        let mut transport = self.node.open_session(session).map_err(bad)?;
-        let span =
-            tracing::info_span!("party.session", party = me, scheme = %scheme, session = ?session);
+        let transport = self.node.open_session(session).map_err(bad)?;
+        let span = tracing::info_span!("party.session", party = self.me(), scheme = %scheme, session = ?session);
         let handle = tokio::runtime::Handle::current();
+        let committee = match &route {
+            Route::Deployment => None,
+            Route::Committee(c) => Some(c.clone()),
+        };
         let joined = tokio::task::spawn_blocking(move || {
             let _guard = span.enter();
             let run = make(ctx).map_err(|e| Err(bad(e)))?;
-            handle
-                .block_on(drive(run, &mut transport, &opts))
-                .map_err(Ok)
+            match route {
+                Route::Deployment => {
+                    let mut t = transport;
+                    handle.block_on(drive(run, &mut t, &opts)).map_err(Ok)
+                }
+                Route::Committee(c) => {
+                    let mut t = crate::committee::CommitteeTransport::new(transport, c)
+                        .map_err(|e| Err(bad(e)))?;
+                    handle.block_on(drive(run, &mut t, &opts)).map_err(Ok)
+                }
+            }
         })
         .await;
+        let in_deployment = |mut f: Failure| {
+            if let Some(c) = &committee {
+                f.blame = crate::committee::parties_of(c, &f.blame);
+            }
+            f
+        };
         match joined {
             Ok(Ok(out)) => Ok(out),
             Ok(Err(Err(f))) => Err(f),
-            Ok(Err(Ok(e))) => Err(from_transport(e)),
+            Ok(Err(Ok(e))) => Err(in_deployment(from_transport(e))),
             Err(e) => Err(failure(FailureKind::Internal, Vec::new(), e)),
         }
     }
@@ -676,10 +740,12 @@ where
     })
 }
 
-/// The ready presignatures of a pool that sign for this share.
+/// The ready presignatures of a pool that sign for this share, their signers named as
+/// deployment parties.
 fn entries_of<S: Presigning>(
     share: &KeyShare<S::Data>,
     pool: &SharedStore<S>,
+    committee: &[PartyIndex],
 ) -> Result<Vec<PooledPresignature>, Failure> {
     Ok(lock(pool)?
         .entries()
@@ -687,11 +753,19 @@ fn entries_of<S: Presigning>(
         .filter(|e| S::signing_key(share, e.path.as_deref()).is_ok_and(|k| k == e.signing_key))
         .map(|e| PooledPresignature {
             id: e.id,
-            signers: e.signers,
+            signers: crate::committee::parties_of(committee, &e.signers),
             path: e.path,
             signing_key: e.signing_key,
         })
         .collect())
+}
+
+/// How a run's party indices reach the mesh.
+enum Route {
+    /// Share indices of a key with this committee.
+    Committee(Vec<PartyIndex>),
+    /// Deployment parties (resharing runs, whose setup names deployment parties).
+    Deployment,
 }
 
 /// A single run presented as a batch of one.

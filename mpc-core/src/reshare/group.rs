@@ -13,6 +13,8 @@ use crate::ids::CurveId;
 pub trait ReshareGroup: 'static + Copy + Debug + Eq + Send + Sync {
     /// A scalar (mod the group order). Secret scalars are zeroized by their holders.
     type Scalar: Copy
+        + Send
+        + Sync
         + Eq
         + Debug
         + Zeroize
@@ -20,7 +22,7 @@ pub trait ReshareGroup: 'static + Copy + Debug + Eq + Send + Sync {
         + Sub<Output = Self::Scalar>
         + Mul<Output = Self::Scalar>;
     /// A group element.
-    type Point: Copy + Eq + Debug + Add<Output = Self::Point>;
+    type Point: Copy + Send + Sync + Eq + Debug + Add<Output = Self::Point>;
 
     /// Which curve.
     const CURVE: CurveId;

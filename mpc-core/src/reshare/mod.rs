@@ -39,6 +39,7 @@
 
 pub mod group;
 pub mod keys;
+pub mod record;
 
 mod feldman;
 mod rounds;
@@ -51,6 +52,7 @@ use zeroize::Zeroize;
 
 use self::group::ReshareGroup;
 pub use self::keys::{ReshareFrom, ReshareInto, ReshareSource};
+pub use self::record::SetupRecord;
 use crate::error::{Error, Result};
 use crate::ids::{PartyIndex, SessionCtx};
 use crate::protocol::BoxedProtocol;

@@ -6,6 +6,7 @@
 //!
 //! [`txs`] builds and signs the quickstart's transactions (one of each kind per chain).
 
+pub mod add_party;
 pub mod run;
 pub mod txs;
 
@@ -67,11 +68,11 @@ impl DemoDeployment {
     }
 }
 
-fn to_toml<T: serde::Serialize>(v: &T) -> Result<String> {
+pub(crate) fn to_toml<T: serde::Serialize>(v: &T) -> Result<String> {
     toml::to_string(v).map_err(|e| NodeError::Other(e.to_string()))
 }
 
-fn write_public(path: &Path, bytes: &[u8]) -> Result<()> {
+pub(crate) fn write_public(path: &Path, bytes: &[u8]) -> Result<()> {
     std::fs::write(path, bytes).map_err(io("writing", path))
 }
 
@@ -193,5 +194,20 @@ pub fn write(dir: &Path, d: &DemoDeployment) -> Result<()> {
         ceremony_timeout_s: None,
     };
     write_public(&dir.join("coordinator.toml"), to_toml(&config)?.as_bytes())?;
+    store.put_new(DEMO_CA_KEY, &ca_key_label(), ca.key_pem().as_bytes())?;
     Ok(())
+}
+
+/// Where the demo CA's key is sealed, in the coordinator's store.
+pub const DEMO_CA_KEY: &str = "pki/DEMO-ONLY-ca.key";
+
+/// The label of the sealed demo CA key.
+pub fn ca_key_label() -> crate::seal::Label {
+    crate::seal::Label::new(
+        crate::seal::SecretKind::DemoCaKey,
+        None,
+        "",
+        COORDINATOR_LABEL_INDEX,
+        0,
+    )
 }

@@ -66,6 +66,9 @@ pub enum SecretKind {
     Presignature,
     /// The node's TLS private key.
     TlsKey,
+    /// DEMO ONLY: the demo CA's private key (kept to issue the certificate of a party
+    /// added later, `mpc-node add-party`).
+    DemoCaKey,
 }
 
 /// What a sealed file is: bound into its encryption, checked when it is opened.

@@ -215,3 +215,43 @@ impl Drop for Deployment {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
+
+/// Checks a signature of engine `scheme` under group key `pk` with an independent verifier
+/// (libsecp256k1 for ECDSA and BIP-340 under the BIP-341 output key, ed25519-dalek).
+pub fn check(scheme: SchemeId, pk: &PublicKey, msg: &[u8; 32], sig: &Signature) {
+    match (scheme, sig) {
+        (SchemeId::Cggmp21Secp256k1 | SchemeId::Gg20Secp256k1, _) => check_ecdsa(pk, msg, sig),
+        (SchemeId::FrostEd25519, _) => check_ed25519(pk, msg, sig),
+        (SchemeId::FrostSecp256k1Tr, Signature::Bip340 { bytes }) => {
+            // BIP-341: the signature verifies under the tweaked output key.
+            let secp = secp256k1::Secp256k1::verification_only();
+            let internal = secp256k1::XOnlyPublicKey::from_slice(&pk.as_bytes()[1..]).unwrap();
+            let tweak = {
+                use bitcoin::hashes::{sha256t_hash_newtype, Hash, HashEngine};
+                sha256t_hash_newtype! {
+                    struct TapTweakTag = hash_str("TapTweak");
+                    #[hash_newtype(forward)]
+                    struct TapTweakHash(_);
+                }
+                let mut e = TapTweakHash::engine();
+                e.input(&internal.serialize());
+                secp256k1::Scalar::from_be_bytes(TapTweakHash::from_engine(e).to_byte_array())
+                    .unwrap()
+            };
+            let (output, _) = internal.add_tweak(&secp, &tweak).unwrap();
+            let s = secp256k1::schnorr::Signature::from_slice(bytes).unwrap();
+            secp.verify_schnorr(&s, &secp256k1::Message::from_digest(*msg), &output)
+                .unwrap();
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+/// A request of engine `scheme` for the 32-byte message `msg`.
+pub fn request(scheme: SchemeId, msg: [u8; 32]) -> SignRequest {
+    match scheme {
+        SchemeId::FrostEd25519 => SignRequest::ed25519(msg.to_vec()),
+        SchemeId::FrostSecp256k1Tr => SignRequest::bip340(msg.to_vec(), None),
+        _ => SignRequest::ecdsa(msg),
+    }
+}

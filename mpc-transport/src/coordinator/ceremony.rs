@@ -36,7 +36,10 @@ pub struct KeygenOutcome {
     pub elapsed_us: u64,
 }
 
-fn ceremony_error(parties: Vec<PartyIndex>, reason: impl Into<String>) -> CoordinatorError {
+pub(super) fn ceremony_error(
+    parties: Vec<PartyIndex>,
+    reason: impl Into<String>,
+) -> CoordinatorError {
     CoordinatorError::Ceremony {
         parties,
         reason: reason.into(),
@@ -200,7 +203,7 @@ impl Coordinator {
     }
 
     /// Sends `Activate` to every party; all must confirm the key.
-    async fn activate_everywhere(
+    pub(super) async fn activate_everywhere(
         &self,
         key_id: &str,
         key: &KeyRef,
@@ -209,6 +212,7 @@ impl Coordinator {
         let session = SessionId::random(&mut rand_core::OsRng);
         let request = Request::Activate {
             key_id: key_id.to_string(),
+            epoch: Some(key.epoch),
         };
         let (_, outcome) = self.attempt(all.to_vec(), session, request, None).await;
         let responses = match outcome {
@@ -260,6 +264,7 @@ fn agree(
                 public_shares,
                 stored_hash,
                 chain_code,
+                ..
             } if id == key_id
                 && key.scheme == scheme
                 && public_shares.len() == usize::from(n)

@@ -15,6 +15,7 @@ mod client;
 mod pool;
 mod quorum;
 mod report;
+mod reshare;
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
@@ -27,6 +28,7 @@ use tracing::Instrument;
 
 pub use ceremony::KeygenOutcome;
 pub use report::{AttemptReport, Exclusion, PartyTiming, RoundTiming, SessionReport};
+pub use reshare::{ReshareOutcome, ReshareSpec};
 
 use crate::control::{Failure, FailureKind, KeyRef, Request, Response};
 use crate::error::TransportError;
@@ -170,6 +172,8 @@ pub struct Coordinator {
     presigs: Mutex<PresigIndex>,
     /// Chain codes of keys signatures may be derived from (public data).
     chain_codes: Mutex<HashMap<KeyRef, [u8; 32]>>,
+    /// Committees of keys not held by the whole deployment (after a resharing).
+    committees: Mutex<HashMap<KeyRef, Vec<PartyIndex>>>,
 }
 
 impl core::fmt::Debug for Coordinator {
@@ -218,6 +222,7 @@ impl Coordinator {
             opts,
             presigs: Mutex::new(PresigIndex::default()),
             chain_codes: Mutex::new(HashMap::new()),
+            committees: Mutex::new(HashMap::new()),
         })
     }
 
@@ -229,6 +234,23 @@ impl Coordinator {
         if let Ok(mut m) = self.chain_codes.lock() {
             m.insert(key.clone(), chain_code);
         }
+    }
+
+    /// Records the committee of `key`: the deployment party holding each share index
+    /// (from a resharing, or the key's registry entry). Quorums for the key are picked
+    /// among these parties; a key without a recorded committee is held by every party.
+    pub fn set_committee(&self, key: &KeyRef, committee: Vec<PartyIndex>) {
+        if let Ok(mut m) = self.committees.lock() {
+            m.insert(key.clone(), committee);
+        }
+    }
+
+    /// The parties holding shares of `key`, when a committee is recorded for it.
+    pub fn committee_of(&self, key: &KeyRef) -> Option<Vec<PartyIndex>> {
+        self.committees
+            .lock()
+            .ok()
+            .and_then(|m| m.get(key).cloned())
     }
 
     /// The chain code to check derived signatures with: needed (and known) as soon as one
@@ -314,7 +336,7 @@ impl Coordinator {
         }
         let chain_code = self.chain_code_for(key, requests)?;
         let span = tracing::info_span!("coordinator.request", kind = "sign", scheme = %key.scheme);
-        self.with_retries(t, SessionReport::default(), |quorum, session| {
+        self.with_retries(key, t, SessionReport::default(), |quorum, session| {
             let request = Request::Sign {
                 session,
                 key: key.clone(),
@@ -345,6 +367,7 @@ impl Coordinator {
     /// `max_attempts` is reached.
     async fn with_retries<'a, T, F, Fut>(
         &'a self,
+        key: &KeyRef,
         t: u16,
         mut report: SessionReport,
         mut attempt: F,
@@ -356,8 +379,9 @@ impl Coordinator {
         let start = Instant::now();
         let mut tried: Vec<Vec<PartyIndex>> = Vec::new();
         let mut last = String::new();
+        let members = self.committee_of(key);
         for _ in 0..self.opts.max_attempts.max(1) {
-            let Some(quorum) = self.pick(t, &report.excluded, &tried) else {
+            let Some(quorum) = self.pick(t, members.as_deref(), &report.excluded, &tried) else {
                 report.elapsed_us = us(start.elapsed());
                 return Err(CoordinatorError::NoQuorum {
                     needed: t,
@@ -407,17 +431,19 @@ impl Coordinator {
         })
     }
 
-    /// The first `t` reachable, not excluded parties (in index order) forming a quorum
-    /// not tried yet.
+    /// The first `t` reachable, not excluded parties (in index order) among `members`
+    /// (every party when `None`) forming a quorum not tried yet.
     fn pick(
         &self,
         t: u16,
+        members: Option<&[PartyIndex]>,
         excluded: &[Exclusion],
         tried: &[Vec<PartyIndex>],
     ) -> Option<Vec<PartyIndex>> {
         let candidates: Vec<PartyIndex> = self
             .reachable()
             .into_iter()
+            .filter(|p| members.is_none_or(|m| m.contains(p)))
             .filter(|p| !excluded.iter().any(|e| e.party == *p))
             .collect();
         first_untried(&candidates, usize::from(t), tried)
@@ -451,7 +477,10 @@ impl Coordinator {
         };
         let timeout = match request {
             Request::PartialSign { .. } => self.opts.round_timeout,
-            Request::Keygen { .. } | Request::PreparePrimes => self.opts.ceremony_timeout,
+            Request::Keygen { .. }
+            | Request::PreparePrimes
+            | Request::Import { .. }
+            | Request::Reshare { .. } => self.opts.ceremony_timeout,
             _ => self.opts.attempt_timeout,
         };
         let mut calls = JoinSet::new();

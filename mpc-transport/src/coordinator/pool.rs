@@ -76,7 +76,7 @@ impl Coordinator {
         let path = norm(path);
         let span = tracing::info_span!("coordinator.request", kind = "presign");
         let ((id, ready), report) = self
-            .with_retries(t, SessionReport::default(), |quorum, session| {
+            .with_retries(key, t, SessionReport::default(), |quorum, session| {
                 let request = Request::Presign {
                     session,
                     key: key.clone(),
@@ -98,6 +98,12 @@ impl Coordinator {
             .or_default()
             .push_back(ready);
         Ok((id, report))
+    }
+
+    /// Drops every presignature of `key` from the index (its epoch was retired: the
+    /// parties destroy those presignatures).
+    pub fn forget_presignatures(&self, key: &KeyRef) {
+        guard(&self.presigs).ready.retain(|(k, _), _| k != key);
     }
 
     /// Presignatures indexed as ready for `key` and `path`.
@@ -234,7 +240,7 @@ impl Coordinator {
             if self.opts.fallback_to_full && report.attempts.len() < self.opts.max_attempts.max(1) {
                 report.fell_back_to_full = true;
                 return match self
-                    .with_retries(t, report, |q, s| {
+                    .with_retries(key, t, report, |q, s| {
                         self.full_attempt(key, request, q, s, chain_code)
                     })
                     .await
@@ -317,7 +323,17 @@ impl Coordinator {
             .attempt(ready.signers.clone(), session, req, Some(ready.id))
             .await;
         let outcome = match outcome {
-            Outcome::Done(responses) => combine(&responses, key, request, ready, chain_code),
+            Outcome::Done(responses) => {
+                let members = self.committee_of(key);
+                combine(
+                    &responses,
+                    key,
+                    request,
+                    ready,
+                    chain_code,
+                    members.as_deref(),
+                )
+            }
             Outcome::Retry(e, m) => Outcome::Retry(e, m),
             Outcome::Stop(p, f) => failure_stop(p, f),
         };
@@ -350,7 +366,10 @@ fn combine(
     request: &SignRequest,
     ready: &Ready,
     chain_code: Option<[u8; 32]>,
+    members: Option<&[PartyIndex]>,
 ) -> Outcome<mpc_core::Signature> {
+    // Partial signatures name their signer by share index.
+    let party_of = |i: PartyIndex| members.map_or(Some(i), |m| crate::committee::party_of(m, i));
     let expected = match super::expected_key(key, request, chain_code) {
         Ok(k) if k == ready.signing_key => k,
         Ok(_) => {
@@ -368,10 +387,12 @@ fn combine(
             Response::Partial {
                 partial,
                 signing_key,
-            } if *signing_key == ready.signing_key && partial.from() == *p => match partial {
-                PartialSignature::Cggmp21(x) => cggmp.push(x.clone()),
-                PartialSignature::Gg20(x) => gg20.push(x.clone()),
-            },
+            } if *signing_key == ready.signing_key && party_of(partial.from()) == Some(*p) => {
+                match partial {
+                    PartialSignature::Cggmp21(x) => cggmp.push(x.clone()),
+                    PartialSignature::Gg20(x) => gg20.push(x.clone()),
+                }
+            }
             _ => {
                 let why = format!("party {p} sent an unusable partial signature");
                 return Outcome::Retry(exclusions(&[*p], &why), why);
@@ -389,7 +410,11 @@ fn combine(
             Err(e) => Outcome::Retry(Vec::new(), format!("signature does not verify: {e}")),
         },
         Err(mpc_core::Error::InvalidSignature { culprits }) => {
-            let why = format!("partial signatures of {culprits:?} are invalid");
+            let culprits: Vec<PartyIndex> = match members {
+                Some(m) => crate::committee::parties_of(m, &culprits),
+                None => culprits,
+            };
+            let why = format!("partial signatures of parties {culprits:?} are invalid");
             Outcome::Retry(exclusions(&culprits, &why), why)
         }
         Err(e) => Outcome::Retry(Vec::new(), e.to_string()),

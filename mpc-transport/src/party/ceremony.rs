@@ -14,7 +14,7 @@ use mpc_core::{
     SessionId, ThresholdScheme,
 };
 
-use super::{bad, blocking, failure, HeldKey, Party};
+use super::{bad, blocking, failure, HeldKey, Party, Route};
 use crate::control::{Failure, FailureKind, KeyRef, Response};
 
 /// Where a party keeps the shares its ceremonies make (in `mpc-node`: the sealed store).
@@ -26,12 +26,27 @@ pub trait KeyVault: Send + Sync + 'static {
     /// The reason, as text.
     fn paillier_primes(&self) -> Result<PaillierPrimes, String>;
 
-    /// Stores a new share durably as pending under `key_id` (an existing key id is an
-    /// error: nothing is ever overwritten) and returns a hash of what it stored.
+    /// New Paillier primes for the new shares of a resharing to epoch `epoch` (a refresh
+    /// gives every party fresh Paillier keys): made now, with progress shown, never the
+    /// primes of an earlier key or epoch.
     ///
     /// # Errors
     /// The reason, as text.
-    fn store_pending(&self, key_id: &str, key: &HeldKey) -> Result<[u8; 32], String>;
+    fn fresh_paillier_primes(&self, epoch: u32) -> Result<PaillierPrimes, String>;
+
+    /// Stores a new share durably as pending under `key_id` at the share's epoch, with the
+    /// key's committee (the deployment party of each share index), and returns a hash of
+    /// what it stored. An active share is never overwritten; a pending one of the same key
+    /// id and epoch (from a resharing that did not finish) is replaced.
+    ///
+    /// # Errors
+    /// The reason, as text.
+    fn store_pending(
+        &self,
+        key_id: &str,
+        key: &HeldKey,
+        committee: &[PartyIndex],
+    ) -> Result<[u8; 32], String>;
 
     /// The bytes of file `file` in this party's import directory (an existing key to
     /// import; secret).
@@ -40,18 +55,75 @@ pub trait KeyVault: Send + Sync + 'static {
     /// No import directory, no such file, or a name that is not a plain file name.
     fn read_import(&self, file: &str) -> Result<zeroize::Zeroizing<Vec<u8>>, String>;
 
-    /// Marks pending key `key_id` active (durably) and returns it, with its presignature
-    /// pool for a presigning engine. Activating an active key returns it again.
+    /// Marks the pending share of `key_id` (of `epoch`, or its only pending one) active
+    /// (durably) and returns it, with its presignature pool for a presigning engine.
+    /// Activating an active share returns it again.
     ///
     /// # Errors
     /// No such key, or storage errors.
-    fn activate(&self, key_id: &str) -> Result<HeldKey, String>;
+    fn activate(&self, key_id: &str, epoch: Option<u32>) -> Result<StoredKey, String>;
+
+    /// Destroys this party's share of epoch `epoch` of `key_id` and its presignature pool
+    /// (nothing to do when there is none).
+    ///
+    /// # Errors
+    /// Storage errors.
+    fn retire(&self, key_id: &str, epoch: u32) -> Result<(), String>;
+}
+
+/// A share the vault holds, with its key id and committee.
+#[derive(Debug)]
+pub struct StoredKey {
+    /// Key id.
+    pub key_id: String,
+    /// The share (and its pool).
+    pub key: HeldKey,
+    /// The deployment party of each share index.
+    pub committee: Vec<PartyIndex>,
+}
+
+/// A share a party serves.
+#[derive(Clone)]
+pub(super) struct ActiveKey {
+    /// Its key id, when it came from the vault.
+    pub id: Option<String>,
+    /// The share.
+    pub held: Arc<HeldKey>,
+    /// The deployment party of each share index.
+    pub committee: Arc<[PartyIndex]>,
+}
+
+impl From<StoredKey> for ActiveKey {
+    fn from(k: StoredKey) -> Self {
+        ActiveKey {
+            id: Some(k.key_id),
+            held: Arc::new(k.key),
+            committee: k.committee.into(),
+        }
+    }
+}
+
+impl ActiveKey {
+    /// The share indices of deployment parties `parties` (each must be in the committee).
+    pub fn share_indices(&self, parties: &[PartyIndex]) -> Result<Vec<PartyIndex>, Failure> {
+        parties
+            .iter()
+            .map(|p| {
+                crate::committee::share_index(&self.committee, *p).ok_or_else(|| {
+                    bad(format!(
+                        "party {p} holds no share of this key (its committee is {:?})",
+                        self.committee
+                    ))
+                })
+            })
+            .collect()
+    }
 }
 
 /// The keys a party serves, and those it stored but may not use yet.
 pub(super) struct Keys {
-    /// Active keys, with their key id when they came from the vault.
-    pub active: Vec<(Option<String>, Arc<HeldKey>)>,
+    /// Active shares (two epochs of one key while a resharing switches over).
+    pub active: Vec<ActiveKey>,
     /// Pending keys by key id.
     pub pending: BTreeMap<String, KeyRef>,
 }
@@ -125,7 +197,7 @@ fn internal(e: impl ToString) -> Failure {
 }
 
 impl Party {
-    fn vault(&self) -> Result<Arc<dyn KeyVault>, Failure> {
+    pub(super) fn vault(&self) -> Result<Arc<dyn KeyVault>, Failure> {
         self.vault
             .clone()
             .ok_or_else(|| bad("this party runs no key ceremonies (no key vault)"))
@@ -142,10 +214,7 @@ impl Party {
             )));
         }
         let keys = self.keys.read().map_err(internal)?;
-        let active = keys
-            .active
-            .iter()
-            .any(|(id, _)| id.as_deref() == Some(key_id));
+        let active = keys.active.iter().any(|k| k.id.as_deref() == Some(key_id));
         if keys.pending.contains_key(key_id) || active {
             return Err(bad(format!(
                 "key id {key_id} exists here; a new key needs a new id"
@@ -178,40 +247,61 @@ impl Party {
             SchemeId::Cggmp21Secp256k1 => {
                 let primes = Self::primes(&vault).await?;
                 let (share, _) = self
-                    .run(scheme, session, parties, opts, move |ctx| {
-                        Cggmp21::keygen(&ctx, t, primes.into())
-                    })
+                    .run(
+                        scheme,
+                        session,
+                        parties,
+                        Route::Deployment,
+                        opts,
+                        move |ctx| Cggmp21::keygen(&ctx, t, primes.into()),
+                    )
                     .await?;
                 HeldKey::Cggmp21 { share, pool: None }
             }
             SchemeId::Gg20Secp256k1 => {
                 let primes = Self::primes(&vault).await?;
                 let (share, _) = self
-                    .run(scheme, session, parties, opts, move |ctx| {
-                        Gg20::keygen(&ctx, t, primes.into())
-                    })
+                    .run(
+                        scheme,
+                        session,
+                        parties,
+                        Route::Deployment,
+                        opts,
+                        move |ctx| Gg20::keygen(&ctx, t, primes.into()),
+                    )
                     .await?;
                 HeldKey::Gg20 { share, pool: None }
             }
             SchemeId::FrostEd25519 => {
                 let (share, _) = self
-                    .run(scheme, session, parties, opts, move |ctx| {
-                        FrostEd25519::keygen(&ctx, t, ())
-                    })
+                    .run(
+                        scheme,
+                        session,
+                        parties,
+                        Route::Deployment,
+                        opts,
+                        move |ctx| FrostEd25519::keygen(&ctx, t, ()),
+                    )
                     .await?;
                 HeldKey::FrostEd25519(share)
             }
             SchemeId::FrostSecp256k1Tr => {
                 let (share, _) = self
-                    .run(scheme, session, parties, opts, move |ctx| {
-                        FrostTaproot::keygen(&ctx, t, ())
-                    })
+                    .run(
+                        scheme,
+                        session,
+                        parties,
+                        Route::Deployment,
+                        opts,
+                        move |ctx| FrostTaproot::keygen(&ctx, t, ()),
+                    )
                     .await?;
                 HeldKey::FrostTaproot(share)
             }
             other => return Err(bad(format!("no key generation for {other}"))),
         };
-        self.store_new(&vault, key_id, held).await
+        let committee = crate::committee::whole_deployment(n);
+        self.store_new(&vault, key_id, held, committee).await
     }
 
     /// Imports an existing tss-lib key (see [`crate::control::Request::Import`]).
@@ -246,9 +336,14 @@ impl Party {
             SchemeId::Gg20Secp256k1 => {
                 let share = tss.to_gg20().map_err(bad)?;
                 let (share, _) = self
-                    .run(scheme, session, parties, opts, move |ctx| {
-                        Gg20::certify(&ctx, &share)
-                    })
+                    .run(
+                        scheme,
+                        session,
+                        parties,
+                        Route::Deployment,
+                        opts,
+                        move |ctx| Gg20::certify(&ctx, &share),
+                    )
                     .await?;
                 HeldKey::Gg20 { share, pool: None }
             }
@@ -256,9 +351,14 @@ impl Party {
                 let share = tss.to_cggmp21().map_err(bad)?;
                 let primes = Self::primes(&vault).await?;
                 let (share, _) = self
-                    .run(scheme, session, parties, opts, move |ctx| {
-                        Cggmp21::aux_info(&ctx, &share, primes)
-                    })
+                    .run(
+                        scheme,
+                        session,
+                        parties,
+                        Route::Deployment,
+                        opts,
+                        move |ctx| Cggmp21::aux_info(&ctx, &share, primes),
+                    )
                     .await?;
                 HeldKey::Cggmp21 { share, pool: None }
             }
@@ -269,15 +369,17 @@ impl Party {
                 )))
             }
         };
-        self.store_new(&vault, key_id, held).await
+        let committee = crate::committee::whole_deployment(n);
+        self.store_new(&vault, key_id, held, committee).await
     }
 
     /// Stores a new share as pending and reports the public results.
-    async fn store_new(
+    pub(super) async fn store_new(
         &self,
         vault: &Arc<dyn KeyVault>,
         key_id: &str,
         held: HeldKey,
+        committee: Vec<PartyIndex>,
     ) -> Result<Response, Failure> {
         let key = held.key_ref();
         let threshold = held.threshold();
@@ -285,8 +387,13 @@ impl Party {
         let chain_code = held.chain_code();
         let held = Arc::new(held);
         let stored_hash = {
-            let (v, id, h) = (vault.clone(), key_id.to_string(), held.clone());
-            blocking(move || v.store_pending(&id, &h).map_err(internal)).await?
+            let (v, id, h, c) = (
+                vault.clone(),
+                key_id.to_string(),
+                held.clone(),
+                committee.clone(),
+            );
+            blocking(move || v.store_pending(&id, &h, &c).map_err(internal)).await?
         };
         drop(held);
         self.keys
@@ -302,6 +409,7 @@ impl Party {
             public_shares,
             stored_hash,
             chain_code,
+            committee,
         })
     }
 
@@ -312,36 +420,86 @@ impl Party {
         Ok(Response::Prepared)
     }
 
-    /// Activates a pending key (idempotent).
-    pub(super) async fn activate(&self, key_id: &str) -> Result<Response, Failure> {
+    /// Activates a pending key (idempotent); the key's other epochs stay served until
+    /// they are retired.
+    pub(super) async fn activate(
+        &self,
+        key_id: &str,
+        epoch: Option<u32>,
+    ) -> Result<Response, Failure> {
         let vault = self.vault()?;
         check_key_id(key_id).map_err(bad)?;
-        if let Some((_, k)) = self
+        let pending_epoch = self
             .keys
             .read()
             .map_err(internal)?
-            .active
-            .iter()
-            .find(|(id, _)| id.as_deref() == Some(key_id))
-        {
+            .pending
+            .get(key_id)
+            .map(|k| k.epoch);
+        if let Some(k) = self.keys.read().map_err(internal)?.active.iter().find(|k| {
+            k.id.as_deref() == Some(key_id)
+                && epoch.or(pending_epoch).is_none_or(|e| e == k.held.epoch())
+        }) {
             return Ok(Response::Activated {
                 key_id: key_id.to_string(),
-                key: k.key_ref(),
+                key: k.held.key_ref(),
             });
         }
-        let held = blocking({
+        let stored = blocking({
             let (v, id) = (vault, key_id.to_string());
-            move || v.activate(&id).map_err(bad)
+            move || v.activate(&id, epoch).map_err(bad)
         })
         .await?;
-        let key = held.key_ref();
+        let key = stored.key.key_ref();
         let mut keys = self.keys.write().map_err(internal)?;
-        keys.pending.remove(key_id);
-        keys.active.push((Some(key_id.to_string()), Arc::new(held)));
-        tracing::info!(party = self.me(), key_id, "key active");
+        if keys.pending.get(key_id).is_some_and(|k| *k == key) {
+            keys.pending.remove(key_id);
+        }
+        keys.active
+            .retain(|k| !(k.id.as_deref() == Some(key_id) && k.held.epoch() == key.epoch));
+        keys.active.push(ActiveKey::from(stored));
+        tracing::info!(party = self.me(), key_id, epoch = key.epoch, "key active");
         Ok(Response::Activated {
             key_id: key_id.to_string(),
             key,
+        })
+    }
+
+    /// Destroys this party's share of an old epoch (idempotent).
+    pub(super) async fn retire(&self, key_id: &str, epoch: u32) -> Result<Response, Failure> {
+        let vault = self.vault()?;
+        check_key_id(key_id).map_err(bad)?;
+        {
+            let keys = self.keys.read().map_err(internal)?;
+            let newest = keys
+                .active
+                .iter()
+                .filter(|k| k.id.as_deref() == Some(key_id))
+                .map(|k| k.held.epoch())
+                .max();
+            let pending = keys.pending.get(key_id).map(|k| k.epoch);
+            if newest == Some(epoch) && pending.is_some_and(|p| p > epoch) {
+                return Err(bad(format!(
+                    "epoch {epoch} of {key_id} is this party's newest active share and epoch \
+                     {} is not active here yet: activate it first",
+                    pending.unwrap_or_default()
+                )));
+            }
+        }
+        blocking({
+            let (v, id) = (vault, key_id.to_string());
+            move || v.retire(&id, epoch).map_err(internal)
+        })
+        .await?;
+        self.keys
+            .write()
+            .map_err(internal)?
+            .active
+            .retain(|k| !(k.id.as_deref() == Some(key_id) && k.held.epoch() == epoch));
+        tracing::info!(party = self.me(), key_id, epoch, "old epoch retired");
+        Ok(Response::Retired {
+            key_id: key_id.to_string(),
+            epoch,
         })
     }
 }

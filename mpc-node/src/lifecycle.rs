@@ -1,0 +1,297 @@
+//! A key's lifecycle from the coordinator's side: refresh, reshare (add or remove parties,
+//! change `t`), repair and migration, each one resharing to the next epoch under the same
+//! group key, so every address stays.
+//!
+//! The switch is two-phase and recorded in the registry between the steps (see
+//! [`Transition`]): new shares stored as pending everywhere → recorded → activated at every
+//! new party → recorded (signing moves to the new epoch) → old shares destroyed → recorded.
+//! A crash or a failure at any point leaves the old or the new committee able to sign, and
+//! running the command again finishes the step (a resharing that stored nothing, or only
+//! part, runs again from the start; the parties replace their pending shares).
+
+use mpc_core::SchemeId;
+use mpc_transport::{KeyRef, ReshareOutcome, ReshareSpec};
+
+use crate::coordinator::{CoordinatorClient, RegisteredKey, Registry, Transition};
+use crate::error::{NodeError, Result};
+
+/// What a lifecycle step is asked to do.
+#[derive(Debug, Clone)]
+pub struct ReshareRequest {
+    /// The key.
+    pub key_id: String,
+    /// The new committee (deployment parties, in new share-index order).
+    pub committee: Vec<u16>,
+    /// Signers needed afterwards.
+    pub threshold: u16,
+    /// Engine of the new shares (`None`: the key's own).
+    pub scheme: Option<SchemeId>,
+    /// Parties that must not deal (one repairing a lost share).
+    pub not_dealers: Vec<u16>,
+}
+
+fn other(e: impl ToString) -> NodeError {
+    NodeError::Other(e.to_string())
+}
+
+impl CoordinatorClient {
+    /// Refreshes `key_id`: the same committee gets new shares of the same key (epoch + 1).
+    ///
+    /// # Errors
+    /// As [`CoordinatorClient::reshare`].
+    pub async fn refresh(&self, key_id: &str, progress: &dyn Fn(&str)) -> Result<RegisteredKey> {
+        let key = Registry::load(&self.config.registry)?.get(key_id)?.clone();
+        self.reshare(
+            &ReshareRequest {
+                key_id: key_id.to_string(),
+                committee: key.committee(),
+                threshold: key.t,
+                scheme: None,
+                not_dealers: Vec::new(),
+            },
+            progress,
+        )
+        .await
+    }
+
+    /// Repairs party `party`'s share of `key_id` (its store lost or deleted): the other
+    /// parties deal, and the whole committee, `party` included, gets new shares.
+    ///
+    /// # Errors
+    /// `party` is not in the key's committee; as [`CoordinatorClient::reshare`].
+    pub async fn repair(
+        &self,
+        key_id: &str,
+        party: u16,
+        progress: &dyn Fn(&str),
+    ) -> Result<RegisteredKey> {
+        let key = Registry::load(&self.config.registry)?.get(key_id)?.clone();
+        let committee = key.committee();
+        if !committee.contains(&party) {
+            return Err(other(format!(
+                "party {party} is not in the committee {committee:?} of key {key_id}"
+            )));
+        }
+        self.reshare(
+            &ReshareRequest {
+                key_id: key_id.to_string(),
+                committee,
+                threshold: key.t,
+                scheme: None,
+                not_dealers: vec![party],
+            },
+            progress,
+        )
+        .await
+    }
+
+    /// Reshares a key to `request.committee` with threshold `request.threshold` (and to
+    /// `request.scheme`'s shares), in the two phases of the module docs. A resharing the
+    /// registry records as unfinished is finished first, and that is what is returned.
+    ///
+    /// # Errors
+    /// The resharing's error, naming the parties; registry I/O.
+    pub async fn reshare(
+        &self,
+        request: &ReshareRequest,
+        progress: &dyn Fn(&str),
+    ) -> Result<RegisteredKey> {
+        let key = Registry::load(&self.config.registry)?
+            .get(&request.key_id)?
+            .clone();
+        let transition = match &key.transition {
+            Some(t) => {
+                progress(&format!(
+                    "key {}: finishing the resharing to epoch {} the registry records (committee \
+                     {:?}, {}-of-{}) before anything else",
+                    key.key_id,
+                    t.epoch,
+                    t.committee,
+                    t.t,
+                    t.committee.len()
+                ));
+                t.clone()
+            }
+            None => self.store_new_shares(&key, request, progress).await?,
+        };
+        let key = self.switch_epoch(&key, &transition, progress).await?;
+        self.retire_old(&key, progress).await
+    }
+
+    /// Phase 1: the resharing run; its result is recorded as the key's transition.
+    async fn store_new_shares(
+        &self,
+        key: &RegisteredKey,
+        request: &ReshareRequest,
+        progress: &dyn Fn(&str),
+    ) -> Result<Transition> {
+        let target = request.scheme.unwrap_or(key.scheme);
+        let spec = ReshareSpec {
+            key_id: key.key_id.clone(),
+            key: key.key_ref(),
+            committee: key.committee(),
+            threshold: key.t,
+            target,
+            new_committee: request.committee.clone(),
+            new_threshold: request.threshold,
+            not_dealers: request.not_dealers.clone(),
+        };
+        progress(&format!(
+            "key {}: resharing epoch {} ({}, {}-of-{} at parties {:?}) to epoch {} ({target}, \
+             {}-of-{} at parties {:?}){}",
+            key.key_id,
+            key.epoch,
+            key.scheme,
+            key.t,
+            key.committee().len(),
+            key.committee(),
+            key.epoch + 1,
+            request.threshold,
+            request.committee.len(),
+            request.committee,
+            if target == SchemeId::Cggmp21Secp256k1 {
+                "; each new party makes fresh Paillier primes first (minutes)"
+            } else {
+                ""
+            }
+        ));
+        let out = self.coordinator.reshare_store(&spec).await.map_err(other)?;
+        progress(&format!(
+            "key {}: dealers {:?} dealt; every new party stored its share (pending) in {:.1} s",
+            key.key_id,
+            out.dealers,
+            out.elapsed_us as f64 / 1e6
+        ));
+        if out.chain_code.map(hex::encode) != key.chain_code && key.chain_code.is_some() {
+            return Err(other(
+                "the new shares carry another chain code than the key's",
+            ));
+        }
+        let transition = Transition {
+            scheme: out.key.scheme,
+            epoch: out.key.epoch,
+            t: out.threshold,
+            committee: out.committee.clone(),
+            activated: false,
+            old_scheme: key.scheme,
+            old_epoch: key.epoch,
+            retire: key.committee(),
+        };
+        self.update(&key.key_id, |k| k.transition = Some(transition.clone()))?;
+        Ok(transition)
+    }
+
+    /// Phase 2: activation at every new party; the registry then names the new epoch.
+    async fn switch_epoch(
+        &self,
+        key: &RegisteredKey,
+        t: &Transition,
+        progress: &dyn Fn(&str),
+    ) -> Result<RegisteredKey> {
+        if t.activated {
+            return Ok(key.clone());
+        }
+        let out = ReshareOutcome {
+            key_id: key.key_id.clone(),
+            key: KeyRef {
+                scheme: t.scheme,
+                public_key: key.public_key,
+                epoch: t.epoch,
+            },
+            committee: t.committee.clone(),
+            threshold: t.t,
+            public_shares: Vec::new(),
+            chain_code: key.chain_code_bytes()?,
+            stored_hashes: Vec::new(),
+            dealers: Vec::new(),
+            elapsed_us: 0,
+        };
+        self.coordinator.activate_epoch(&out).await.map_err(other)?;
+        progress(&format!(
+            "key {}: epoch {} active at parties {:?}; signing uses it from now on",
+            key.key_id, t.epoch, t.committee
+        ));
+        let n = u16::try_from(t.committee.len()).map_err(other)?;
+        self.update(&key.key_id, |k| {
+            k.scheme = t.scheme;
+            k.epoch = t.epoch;
+            k.t = t.t;
+            k.n = n;
+            k.committee = if t.committee == (0..n).collect::<Vec<_>>() {
+                Vec::new()
+            } else {
+                t.committee.clone()
+            };
+            k.transition = Some(Transition {
+                activated: true,
+                ..t.clone()
+            });
+        })
+    }
+
+    /// Phase 3: the old parties destroy their old shares; the parties that could not be
+    /// reached stay in the registry's transition for the next run.
+    async fn retire_old(
+        &self,
+        key: &RegisteredKey,
+        progress: &dyn Fn(&str),
+    ) -> Result<RegisteredKey> {
+        let Some(t) = key.transition.clone() else {
+            return Ok(key.clone());
+        };
+        let old = KeyRef {
+            scheme: t.old_scheme,
+            public_key: key.public_key,
+            epoch: t.old_epoch,
+        };
+        let left = self
+            .coordinator
+            .retire_epoch(&key.key_id, &old, &t.retire)
+            .await;
+        let done: Vec<u16> = t
+            .retire
+            .iter()
+            .copied()
+            .filter(|p| !left.iter().any(|(q, _)| q == p))
+            .collect();
+        progress(&format!(
+            "key {}: epoch {} destroyed at parties {done:?}",
+            key.key_id, t.old_epoch
+        ));
+        for (p, why) in &left {
+            progress(&format!(
+                "key {}: party {p} still holds epoch {} ({why}); run the command again to finish",
+                key.key_id, t.old_epoch
+            ));
+        }
+        let left: Vec<u16> = left.into_iter().map(|(p, _)| p).collect();
+        self.update(&key.key_id, |k| {
+            k.transition = if left.is_empty() {
+                None
+            } else {
+                Some(Transition {
+                    retire: left.clone(),
+                    ..t.clone()
+                })
+            };
+        })
+    }
+
+    /// Changes one registry entry and saves the registry.
+    fn update(
+        &self,
+        key_id: &str,
+        change: impl FnOnce(&mut RegisteredKey),
+    ) -> Result<RegisteredKey> {
+        let mut reg = Registry::load(&self.config.registry)?;
+        let entry = reg
+            .keys
+            .iter_mut()
+            .find(|k| k.key_id == key_id)
+            .ok_or_else(|| other(format!("no key {key_id:?} in the registry")))?;
+        change(entry);
+        let out = entry.clone();
+        reg.save(&self.config.registry)?;
+        Ok(out)
+    }
+}

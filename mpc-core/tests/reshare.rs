@@ -1,5 +1,5 @@
-//! Resharing for every engine that makes keys here (CGGMP21, FROST Ed25519, FROST Taproot):
-//! one generic suite. A 2-of-3 key grows to 3-of-5, loses a party, is refreshed and is
+//! Resharing for every engine (CGGMP21, FROST Ed25519, FROST Taproot, GG20): one generic
+//! suite. A 2-of-3 key grows to 3-of-5, loses a party, is refreshed and is
 //! repaired, always under the same group key; the new shares sign (independent verifiers)
 //! and never sign together with shares of another epoch.
 // Tests read the fixture files under test-vectors/; the library itself does no file I/O.
@@ -15,16 +15,22 @@ mod common;
 
 use common::*;
 use mpc_core::local::run_local;
-use mpc_core::reshare::{ReshareFrom, ReshareInto};
+use mpc_core::reshare::ReshareFrom;
 use mpc_core::*;
 
 type Share<S> = KeyShare<<S as ThresholdScheme>::Data>;
 
 /// What the suite needs of an engine besides resharing.
-trait Engine: ReshareFrom + ReshareInto<Group = <Self as ReshareFrom>::Group> + 'static {
+trait Engine: ReshareFrom + 'static {
     fn keygen_2of3() -> Vec<Share<Self>>;
-    /// Makes resharing outputs able to sign (CGGMP21: the new committee's aux info).
-    fn finish(new: Vec<Share<Self>>) -> Vec<Share<Self>>;
+    /// A resharing of `old` (see [`common::reshare_local`]), made ready to sign (CGGMP21:
+    /// the new committee's aux info; GG20: its fresh moduli with their proofs).
+    fn reshare_ready(
+        old: &[Option<Share<Self>>],
+        dealers: &[u16],
+        new_parties: &[u16],
+        t_new: u16,
+    ) -> Vec<Share<Self>>;
     fn request(k: u8) -> SignRequest;
     fn check(pk: &PublicKey, request: &SignRequest, sig: &Signature);
 }
@@ -33,8 +39,13 @@ impl Engine for FrostEd25519 {
     fn keygen_2of3() -> Vec<Share<Self>> {
         keygen::<Self>(3, 2, |_| ())
     }
-    fn finish(new: Vec<Share<Self>>) -> Vec<Share<Self>> {
-        new
+    fn reshare_ready(
+        old: &[Option<Share<Self>>],
+        dealers: &[u16],
+        new_parties: &[u16],
+        t_new: u16,
+    ) -> Vec<Share<Self>> {
+        reshare_local::<Self, Self>(old, dealers, new_parties, t_new)
     }
     fn request(k: u8) -> SignRequest {
         SignRequest::ed25519(vec![k; 40])
@@ -51,8 +62,13 @@ impl Engine for FrostTaproot {
     fn keygen_2of3() -> Vec<Share<Self>> {
         keygen::<Self>(3, 2, |_| ())
     }
-    fn finish(new: Vec<Share<Self>>) -> Vec<Share<Self>> {
-        new
+    fn reshare_ready(
+        old: &[Option<Share<Self>>],
+        dealers: &[u16],
+        new_parties: &[u16],
+        t_new: u16,
+    ) -> Vec<Share<Self>> {
+        reshare_local::<Self, Self>(old, dealers, new_parties, t_new)
     }
     fn request(k: u8) -> SignRequest {
         SignRequest::bip340([k; 32], None)
@@ -76,7 +92,13 @@ impl Engine for Cggmp21 {
             primes: Some(primes[usize::from(i)].clone()),
         })
     }
-    fn finish(new: Vec<Share<Self>>) -> Vec<Share<Self>> {
+    fn reshare_ready(
+        old: &[Option<Share<Self>>],
+        dealers: &[u16],
+        new_parties: &[u16],
+        t_new: u16,
+    ) -> Vec<Share<Self>> {
+        let new = reshare_local::<Self, Self>(old, dealers, new_parties, t_new);
         let primes = test_primes();
         let n = new.len() as u16;
         let s = sid("aux after reshare");
@@ -101,14 +123,52 @@ impl Engine for Cggmp21 {
     }
 }
 
-/// A resharing of `old` (see [`common::reshare_local`]), made ready to sign.
+impl Engine for Gg20 {
+    fn keygen_2of3() -> Vec<Share<Self>> {
+        let primes = test_primes();
+        keygen::<Self>(3, 2, |i| primes[usize::from(i)].clone().into())
+    }
+    fn reshare_ready(
+        old: &[Option<Share<Self>>],
+        dealers: &[u16],
+        new_parties: &[u16],
+        t_new: u16,
+    ) -> Vec<Share<Self>> {
+        let outputs = reshare_outputs::<Self>(old, dealers, new_parties, t_new, Self::ID);
+        // Fresh moduli: the TEST-ONLY primes of another party than at key generation.
+        let primes = test_primes();
+        let n = outputs.len() as u16;
+        let s = sid("gg20 moduli after reshare");
+        let runs = outputs
+            .iter()
+            .map(|o| {
+                let j = o.share.as_ref().unwrap().index();
+                let ctx = SessionCtx::keygen(s, Self::ID, j, n).unwrap();
+                let fresh = primes[(usize::from(j) + 1) % primes.len()].clone();
+                Gg20::reshared(&ctx, o, fresh).unwrap()
+            })
+            .collect();
+        run_local(runs).unwrap()
+    }
+    fn request(k: u8) -> SignRequest {
+        SignRequest::ecdsa([k; 32])
+    }
+    fn check(pk: &PublicKey, r: &SignRequest, sig: &Signature) {
+        let SignPayload::EcdsaPrehash { prehash } = &r.payload else {
+            panic!()
+        };
+        check_ecdsa(pk, prehash, sig);
+    }
+}
+
+/// A resharing of `old`, made ready to sign.
 fn reshare_ready<S: Engine>(
     old: &[Option<Share<S>>],
     dealers: &[u16],
     new_parties: &[u16],
     t_new: u16,
 ) -> Vec<Share<S>> {
-    S::finish(reshare_local::<S, S>(old, dealers, new_parties, t_new))
+    S::reshare_ready(old, dealers, new_parties, t_new)
 }
 
 fn signs<S: Engine>(shares: &[Share<S>], signers: &[u16], k: u8, pk: &PublicKey) {
@@ -189,6 +249,45 @@ fn refresh_removal_and_repair<S: Engine>() -> (Vec<Share<S>>, Vec<Share<S>>) {
     signs::<S>(&repaired, &[1, 2], 6, &pk);
     assert_eq!(repaired[1].epoch(), 2);
     (old, fresh)
+}
+
+#[test]
+fn gg20_grows_to_3of5_under_the_same_key() {
+    grows_to_3of5_and_refuses_mixed_epochs::<Gg20>();
+}
+
+/// The Paillier moduli N of every party, as a GG20 share records them.
+fn paillier_moduli(share: &Gg20Share) -> Vec<serde_json::Value> {
+    let v: serde_json::Value = serde_json::from_slice(&share.to_json().unwrap()).unwrap();
+    fn find(v: &serde_json::Value) -> Option<&Vec<serde_json::Value>> {
+        match v {
+            serde_json::Value::Object(m) => m
+                .get("params")
+                .and_then(|p| p.as_array())
+                .or_else(|| m.values().find_map(find)),
+            _ => None,
+        }
+    }
+    find(&v)
+        .expect("a GG20 share lists every party's parameters")
+        .iter()
+        .map(|p| p["n"].clone())
+        .collect()
+}
+
+#[test]
+fn gg20_refresh_removal_and_repair_with_fresh_paillier_keys() {
+    let (old, fresh) = refresh_removal_and_repair::<Gg20>();
+    let (before, after) = (paillier_moduli(&old[0]), paillier_moduli(&fresh[0]));
+    assert_eq!((before.len(), after.len()), (3, 3));
+    for (a, b) in before.iter().zip(&after) {
+        assert_ne!(a, b, "every party's Paillier key is new after a refresh");
+    }
+    assert_eq!(
+        paillier_moduli(&fresh[2]),
+        after,
+        "every party sees the same keys"
+    );
 }
 
 #[test]

@@ -129,3 +129,103 @@ fn tss_lib_keys_import_across_party_processes_and_sign_under_the_same_key() {
         check_ed25519(&ed.public_key, b"imported", &signed.signatures[0]);
     });
 }
+
+/// The tss-lib key, imported as GG20, is refreshed (fresh shares and Paillier keys; its
+/// presignatures of the old epoch are destroyed) and then migrated to a CGGMP21 2-of-3
+/// committee: it signs under the file's `ECDSAPub` throughout.
+#[test]
+fn an_imported_gg20_key_is_refreshed_then_migrated_to_a_cggmp21_2of3_committee() {
+    let dep = Deployment::with("import-migrate", 5, 3, true);
+    place(&dep, "ecdsa", "ecdsa.json", |i| i);
+    let out = import(&dep, "gg20", "ecdsa.json");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let key_id = v["key_id"].as_str().unwrap().to_string();
+    let file_pk = hex::encode(file_key("ecdsa").as_bytes());
+    let old = Registry::load(&dep.dir.join("keys.json"))
+        .unwrap()
+        .get(&key_id)
+        .unwrap()
+        .clone();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let c = dep.client().await;
+        c.coordinator
+            .presign(&old.key_ref(), 3, None)
+            .await
+            .unwrap();
+    });
+
+    let v = dep.command_json(&["refresh", "--key", &key_id]);
+    assert_eq!(
+        (
+            v["scheme"].as_str(),
+            v["epoch"].as_u64(),
+            v["threshold"].as_u64()
+        ),
+        (Some("gg20-secp256k1"), Some(1), Some(3))
+    );
+    assert_eq!(v["public_key_hex"], file_pk);
+    for i in 0..5 {
+        let pools = dep.dir.join(format!("party-{i}/pools/{key_id}"));
+        assert!(
+            !pools.exists(),
+            "the old epoch's presignatures are destroyed"
+        );
+    }
+    let sign = |expect_scheme: &str, t: u16, msg: [u8; 32]| {
+        let key = Registry::load(&dep.dir.join("keys.json"))
+            .unwrap()
+            .get(&key_id)
+            .unwrap()
+            .clone();
+        assert_eq!(key.scheme.to_string(), expect_scheme);
+        rt.block_on(async {
+            let c = dep.client().await;
+            let signed = c
+                .coordinator
+                .sign(&key.key_ref(), t, &[SignRequest::ecdsa(msg)])
+                .await
+                .unwrap();
+            check_ecdsa(&file_key("ecdsa"), &msg, &signed.signatures[0]);
+        });
+    };
+    sign("gg20-secp256k1", 3, [0x11; 32]);
+
+    let v = dep.command_json(&[
+        "reshare",
+        "--key",
+        &key_id,
+        "--parties",
+        "0,1,2",
+        "--threshold",
+        "2",
+        "--scheme",
+        "cggmp21",
+    ]);
+    assert_eq!(
+        (
+            v["scheme"].as_str(),
+            v["epoch"].as_u64(),
+            v["threshold"].as_u64()
+        ),
+        (Some("cggmp21-secp256k1"), Some(2), Some(2))
+    );
+    assert_eq!(v["parties"], serde_json::json!([0, 1, 2]));
+    assert_eq!(v["public_key_hex"], file_pk);
+    sign("cggmp21-secp256k1", 2, [0x22; 32]);
+    // Parties 3 and 4 left the committee: they hold no share of the key any more.
+    for i in 3..5 {
+        let keys = dep.dir.join(format!("party-{i}/keys"));
+        let left: Vec<_> = std::fs::read_dir(&keys)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .filter(|n| n.starts_with(&key_id))
+            .collect();
+        assert!(left.is_empty(), "party {i} still holds {left:?}");
+    }
+}

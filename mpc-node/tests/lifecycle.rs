@@ -22,22 +22,6 @@ use mpc_core::{PublicKey, SchemeId};
 use mpc_node::coordinator::Registry;
 use mpc_transport::control::{Request, Response};
 
-fn run(dep: &Deployment, args: &[&str]) -> serde_json::Value {
-    let out = Command::new(BIN)
-        .args(args)
-        .arg("--json")
-        .arg("--config")
-        .arg(dep.dir.join("coordinator.toml"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
 fn add_party(dep: &Deployment) -> u64 {
     let out = Command::new(BIN)
         .args(["add-party", "--json", "--dir"])
@@ -172,18 +156,15 @@ fn every_engine_grows_from_2of3_to_3of5_with_two_new_parties_under_the_same_addr
 
     for (key_id, scheme) in &keys {
         let old = before.get(key_id).unwrap();
-        let v = run(
-            &dep,
-            &[
-                "reshare",
-                "--key",
-                key_id,
-                "--parties",
-                "0,1,2,3,4",
-                "--threshold",
-                "3",
-            ],
-        );
+        let v = dep.command_json(&[
+            "reshare",
+            "--key",
+            key_id,
+            "--parties",
+            "0,1,2,3,4",
+            "--threshold",
+            "3",
+        ]);
         assert_eq!(v["epoch"], 1);
         assert_eq!(v["threshold"], 3);
         assert_eq!(v["parties"], serde_json::json!([0, 1, 2, 3, 4]));
@@ -230,7 +211,7 @@ fn a_refreshed_key_has_new_shares_and_a_repaired_party_signs_again() {
         let shares_before = public_shares(&dep, &key_id, 0);
 
         // Refresh: every public share changes, the key does not, the old epoch is refused.
-        let v = run(&dep, &["refresh", "--key", &key_id]);
+        let v = dep.command_json(&["refresh", "--key", &key_id]);
         assert_eq!(
             (v["epoch"].as_u64(), v["public_key_hex"].as_str()),
             (
@@ -261,7 +242,7 @@ fn a_refreshed_key_has_new_shares_and_a_repaired_party_signs_again() {
             }
         }
         dep.parties[1] = Some(dep.spawn(1));
-        let v = run(&dep, &["repair", "--key", &key_id, "--party", "1"]);
+        let v = dep.command_json(&["repair", "--key", &key_id, "--party", "1"]);
         assert_eq!(v["epoch"], 2);
         // Party 1 signs, with party 2 (party 0 down).
         dep.kill(0);

@@ -70,17 +70,15 @@ pub fn sign<S: ThresholdScheme>(
 
 /// Runs a resharing of `old` (shares of engine `S` by party id; `None` for a party that lost
 /// its share) from `dealers` to `new_parties` with threshold `t_new`, all parties in this
-/// thread; returns the new committee's shares of engine `T` by new share index.
-pub fn reshare_local<S, T>(
+/// thread, sessions of engine `target`; returns the new committee's outputs by new share
+/// index.
+pub fn reshare_outputs<S: mpc_core::reshare::ReshareFrom>(
     old: &[Option<KeyShare<S::Data>>],
     dealers: &[u16],
     new_parties: &[u16],
     t_new: u16,
-) -> Vec<KeyShare<T::Data>>
-where
-    S: mpc_core::reshare::ReshareFrom,
-    T: mpc_core::reshare::ReshareInto<Group = S::Group>,
-{
+    target: SchemeId,
+) -> Vec<mpc_core::reshare::ReshareOutput<S::Group>> {
     use mpc_core::reshare::reshare;
     let sources: Vec<_> = old
         .iter()
@@ -95,7 +93,7 @@ where
         .participants()
         .into_iter()
         .map(|p| {
-            let ctx = SessionCtx::new(s, T::ID, p, &setup.participants()).unwrap();
+            let ctx = SessionCtx::new(s, target, p, &setup.participants()).unwrap();
             let dealer = dealers.contains(&p).then(|| {
                 sources[usize::from(p)]
                     .as_ref()
@@ -105,15 +103,31 @@ where
             reshare(&ctx, setup.clone(), dealer).unwrap()
         })
         .collect();
-    let mut new: Vec<KeyShare<T::Data>> = run_local(runs)
+    let mut new: Vec<_> = run_local(runs)
         .unwrap()
-        .iter()
+        .into_iter()
         .filter(|o| o.share.is_some())
-        .map(|o| T::from_reshare(o).unwrap())
         .collect();
-    new.sort_by_key(|s| s.index());
+    new.sort_by_key(|o| o.share.as_ref().map(|s| s.index()));
     assert_eq!(new.len(), new_parties.len());
     new
+}
+
+/// [`reshare_outputs`] made into shares of engine `T`, by new share index.
+pub fn reshare_local<S, T>(
+    old: &[Option<KeyShare<S::Data>>],
+    dealers: &[u16],
+    new_parties: &[u16],
+    t_new: u16,
+) -> Vec<KeyShare<T::Data>>
+where
+    S: mpc_core::reshare::ReshareFrom,
+    T: mpc_core::reshare::ReshareInto<Group = S::Group>,
+{
+    reshare_outputs::<S>(old, dealers, new_parties, t_new, T::ID)
+        .iter()
+        .map(|o| T::from_reshare(o).unwrap())
+        .collect()
 }
 
 /// All subsets of size t of 0..n.

@@ -181,6 +181,24 @@ impl Deployment {
             .unwrap()
     }
 
+    /// Runs `mpc-node <args> --json --config coordinator.toml`, which must succeed, and
+    /// returns its JSON output.
+    pub fn command_json(&self, args: &[&str]) -> serde_json::Value {
+        let out = Command::new(BIN)
+            .args(args)
+            .arg("--json")
+            .arg("--config")
+            .arg(self.dir.join("coordinator.toml"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+
     /// A coordinator client connected to the deployment's parties.
     pub async fn client(&self) -> mpc_node::coordinator::CoordinatorClient {
         mpc_node::coordinator::CoordinatorClient::connect(

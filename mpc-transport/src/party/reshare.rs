@@ -74,11 +74,8 @@ fn check_target(from: SchemeId, to: SchemeId) -> Result<(), Failure> {
         (S::FrostEd25519, S::FrostEd25519)
         | (S::FrostSecp256k1Tr, S::FrostSecp256k1Tr)
         | (S::Cggmp21Secp256k1, S::Cggmp21Secp256k1)
+        | (S::Gg20Secp256k1, S::Gg20Secp256k1)
         | (S::Gg20Secp256k1, S::Cggmp21Secp256k1) => Ok(()),
-        (S::Gg20Secp256k1, S::Gg20Secp256k1) => Err(bad(
-            "a resharing does not make GG20 shares (their fresh Paillier keys and proofs are \
-             not built yet); reshare the key to cggmp21 instead: same key, same addresses",
-        )),
         (a, b) => Err(bad(format!("no resharing from {a} keys to {b} shares"))),
     }
 }
@@ -166,7 +163,8 @@ impl Party {
                 None
             }
         };
-        let primes = if member && target == SchemeId::Cggmp21Secp256k1 {
+        let needs_primes = matches!(target, SchemeId::Cggmp21Secp256k1 | SchemeId::Gg20Secp256k1);
+        let primes = if member && needs_primes {
             let (v, epoch) = (vault.clone(), setup.epoch);
             Some(blocking(move || v.fresh_paillier_primes(epoch).map_err(internal)).await?)
         } else {
@@ -237,6 +235,20 @@ impl Party {
                             )
                             .await?;
                         HeldKey::Cggmp21 { share, pool: None }
+                    }
+                    (SchemeId::Gg20Secp256k1, Some(primes)) => {
+                        let n = u16::try_from(committee.len()).map_err(bad)?;
+                        let (share, _) = self
+                            .run(
+                                target,
+                                session.follow_on("gg20 moduli after resharing"),
+                                (0..n).collect(),
+                                Route::Committee(committee.clone()),
+                                opts.clone(),
+                                move |ctx| Gg20::reshared(&ctx, &out, primes),
+                            )
+                            .await?;
+                        HeldKey::Gg20 { share, pool: None }
                     }
                     (other, _) => return Err(bad(format!("no resharing into {other}"))),
                 }

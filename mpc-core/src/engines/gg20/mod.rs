@@ -26,6 +26,7 @@
 
 mod certify;
 mod data;
+mod fresh;
 mod import_check;
 mod keygen;
 mod moduli;
@@ -581,5 +582,80 @@ impl crate::reshare::ReshareFrom for Gg20 {
             group_key: d.public_key.to_bytes(true).as_bytes(),
             public_data: Vec::new(),
         })
+    }
+}
+
+impl Gg20 {
+    /// The GG20 share of a new committee member from its resharing output (a refreshed,
+    /// reshared or repaired GG20 key): the committee (all `n` new parties, `ctx` listing
+    /// `0..n` by new share index) makes fresh Paillier and ring-Pedersen parameters from
+    /// each party's `primes` and exchanges them with Π-mod, Π-prm and Π-fac proofs. The
+    /// share keeps the resharing's epoch and is certified for every new party.
+    ///
+    /// # Errors
+    /// [`Error::Misuse`] for a party outside the new committee or a context that is not the
+    /// committee; [`Error::Invalid`] for a threshold below 2 or carried-over public data
+    /// (GG20 keys have no chain code); the run aborts naming a party whose proofs fail.
+    pub fn reshared(
+        ctx: &SessionCtx,
+        out: &crate::reshare::ReshareOutput<crate::reshare::group::Secp256k1>,
+        primes: PaillierPrimes,
+    ) -> Result<BoxedProtocol<Gg20Share>> {
+        let e = crate::reshare::keys::EncodedOutput::new(out)?;
+        let n = check_keygen(ctx, e.threshold, Self::ID)?;
+        if usize::from(n) != e.points.len() || ctx.me() != e.index {
+            return Err(Error::Misuse(
+                "the moduli exchange after a resharing needs the whole new committee, by new \
+                 share index",
+            ));
+        }
+        if e.threshold < 2 {
+            return Err(invalid("gg20 threshold keys need t >= 2".into()));
+        }
+        if e.chain_code.is_some() {
+            return Err(invalid(
+                "GG20 keys carry no chain code; this resharing carries one".into(),
+            ));
+        }
+        let bad = |what: &str| invalid(format!("resharing output: invalid {what}"));
+        let mut x = Scalar::<Secp256k1>::from_be_bytes(&*e.secret).map_err(|_| bad("share"))?;
+        let x = NonZero::from_secret_scalar(SecretScalar::new(&mut x))
+            .ok_or_else(|| bad("share (zero)"))?;
+        let point = |b: &[u8], what: &str| {
+            Point::<Secp256k1>::from_bytes(b)
+                .ok()
+                .and_then(NonZero::from_point)
+                .ok_or_else(|| bad(what))
+        };
+        let key = fresh::NewKey {
+            share_ids: e
+                .points
+                .iter()
+                .map(|b| Scalar::<Secp256k1>::from_be_bytes(b).map_err(|_| bad("point")))
+                .collect::<Result<Vec<_>>>()?,
+            public_shares: e
+                .public_shares
+                .iter()
+                .map(|b| point(b, "public share"))
+                .collect::<Result<Vec<_>>>()?,
+            x,
+            public_key: point(&e.group_key, "group key")?,
+        };
+        let (p, q) = primes.0.split();
+        let (own, params) = keygen::params_from_primes(p, q)?;
+        let state = fresh::FreshModuli {
+            eid: ctx.execution_id("reshare-moduli", &e.group_key),
+            me: ctx.me(),
+            n,
+            own,
+            params,
+            key: Some(key),
+            theirs: BTreeMap::new(),
+        };
+        let (me, t, epoch) = (ctx.me(), e.threshold, out.epoch);
+        Ok(Box::new(Map::new(
+            RoundsRun::new(ctx.clone(), 0, state),
+            move |data| Ok(KeyShare::new(header(&data, me, t)?, data)?.with_epoch(epoch)),
+        )))
     }
 }

@@ -30,6 +30,19 @@ pub struct ReshareRequest {
     pub not_dealers: Vec<u16>,
 }
 
+impl ReshareRequest {
+    /// A refresh of `key`: its own committee, threshold and engine.
+    pub fn refresh(key: &RegisteredKey) -> Self {
+        ReshareRequest {
+            key_id: key.key_id.clone(),
+            committee: key.committee(),
+            threshold: key.t,
+            scheme: None,
+            not_dealers: Vec::new(),
+        }
+    }
+}
+
 fn other(e: impl ToString) -> NodeError {
     NodeError::Other(e.to_string())
 }
@@ -41,17 +54,31 @@ impl CoordinatorClient {
     /// As [`CoordinatorClient::reshare`].
     pub async fn refresh(&self, key_id: &str, progress: &dyn Fn(&str)) -> Result<RegisteredKey> {
         let key = Registry::load(&self.config.registry)?.get(key_id)?.clone();
-        self.reshare(
-            &ReshareRequest {
-                key_id: key_id.to_string(),
-                committee: key.committee(),
-                threshold: key.t,
-                scheme: None,
-                not_dealers: Vec::new(),
-            },
-            progress,
-        )
-        .await
+        self.reshare(&ReshareRequest::refresh(&key), progress).await
+    }
+
+    /// The first phase alone: the new shares are stored (pending) at every new party and
+    /// the transition is recorded; the key signs with its current epoch until a later
+    /// [`CoordinatorClient::reshare`] (or `refresh`, `repair`) finishes the switch — in a
+    /// maintenance window, say.
+    ///
+    /// # Errors
+    /// A transition is recorded already; as [`CoordinatorClient::reshare`].
+    pub async fn stage(
+        &self,
+        request: &ReshareRequest,
+        progress: &dyn Fn(&str),
+    ) -> Result<Transition> {
+        let key = Registry::load(&self.config.registry)?
+            .get(&request.key_id)?
+            .clone();
+        if let Some(t) = &key.transition {
+            return Err(other(format!(
+                "key {}: a resharing to epoch {} is recorded already; finish it first",
+                key.key_id, t.epoch
+            )));
+        }
+        self.store_new_shares(&key, request, progress).await
     }
 
     /// Repairs party `party`'s share of `key_id` (its store lost or deleted): the other

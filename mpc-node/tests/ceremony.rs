@@ -15,10 +15,9 @@ mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::Arc;
 use std::time::Duration;
 
-use common::{check, check_ecdsa, request, vectors, Deployment, BIN};
+use common::{check, check_ecdsa, request, Deployment, Fault, BIN};
 use mpc_core::{SchemeId, SignRequest};
 use mpc_node::coordinator::{CoordinatorClient, Registry};
 use mpc_node::seal::{Label, SecretKind};
@@ -233,92 +232,14 @@ fn a_party_killed_during_a_cggmp21_ceremony_is_named_and_a_second_ceremony_succe
     });
 }
 
-/// A vault that stores the share and then never answers: a party stopped after storing
-/// but before reporting.
-struct StopsAfterStoring(mpc_node::vault::NodeVault);
-
-impl mpc_transport::KeyVault for StopsAfterStoring {
-    fn paillier_primes(&self) -> Result<mpc_core::PaillierPrimes, String> {
-        self.0.paillier_primes()
-    }
-    fn fresh_paillier_primes(&self, epoch: u32) -> Result<mpc_core::PaillierPrimes, String> {
-        self.0.fresh_paillier_primes(epoch)
-    }
-    fn store_pending(
-        &self,
-        key_id: &str,
-        key: &mpc_transport::HeldKey,
-        committee: &[u16],
-    ) -> Result<[u8; 32], String> {
-        let stored = self.0.store_pending(key_id, key, committee);
-        std::thread::sleep(Duration::from_secs(3600));
-        stored
-    }
-    fn read_import(&self, file: &str) -> Result<zeroize::Zeroizing<Vec<u8>>, String> {
-        self.0.read_import(file)
-    }
-    fn activate(
-        &self,
-        key_id: &str,
-        epoch: Option<u32>,
-    ) -> Result<mpc_transport::StoredKey, String> {
-        self.0.activate(key_id, epoch)
-    }
-    fn retire(&self, key_id: &str, epoch: u32) -> Result<(), String> {
-        mpc_transport::KeyVault::retire(&self.0, key_id, epoch)
-    }
-}
-
 #[test]
 fn a_party_stopped_after_storing_leaves_the_key_pending_and_unable_to_sign() {
     let mut dep = Deployment::new("ceremony-pending", true);
     // Party 2 runs in this process, with a vault that stops after storing.
     dep.kill(2);
-    let config_path = dep.dir.join("party-2.toml");
-    let c = mpc_node::config::PartyConfig::load(&config_path).unwrap();
-    let store = Arc::new(SealedStore::open(&c.store, c.open_kek(&config_path).unwrap()).unwrap());
-    let vault = mpc_node::vault::NodeVault::new(
-        store.clone(),
-        2,
-        mpc_node::vault::PrimesSource::DangerTestOnlyFixture(vectors(
-            "test-only-paillier-primes.json",
-        )),
-    );
-    let net = c.network.clone();
-    let id = mpc_node::party::identity(
-        &store,
-        &net.ca_cert,
-        &net.cert,
-        &net.tls_key,
-        2,
-        &net.domain,
-    )
-    .unwrap();
-    let party_rt = tokio::runtime::Runtime::new().unwrap();
-    party_rt.spawn(async move {
-        let peers = (0u16..).zip(net.peers.iter().copied()).collect();
-        let listener = tokio::net::TcpListener::bind(net.mesh_listen)
-            .await
-            .unwrap();
-        let node =
-            mpc_transport::TcpNode::start(2, 3, listener, &peers, &id, Default::default()).unwrap();
-        let control = tokio::net::TcpListener::bind(net.control_listen)
-            .await
-            .unwrap();
-        let party = mpc_transport::Party::new(
-            Arc::new(node),
-            Vec::new(),
-            Arc::new(mpc_transport::UncheckedRequests),
-            Default::default(),
-        )
-        .with_vault(Arc::new(StopsAfterStoring(vault)), Vec::new());
-        Arc::new(party).serve(control, &id).await.unwrap();
-    });
-
-    // A short ceremony bound for this test.
+    let party_2 = dep.in_process(2, Fault::HangAfterStoring);
+    dep.short_ceremonies(8);
     let coordinator = dep.dir.join("coordinator.toml");
-    let text = std::fs::read_to_string(&coordinator).unwrap();
-    std::fs::write(&coordinator, format!("ceremony_timeout_s = 8\n{text}")).unwrap();
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
         let client = CoordinatorClient::connect(&coordinator, Duration::from_secs(20))
@@ -390,7 +311,7 @@ fn a_party_stopped_after_storing_leaves_the_key_pending_and_unable_to_sign() {
             other => panic!("a restarted party signed or answered otherwise: {other:?}"),
         }
     });
-    party_rt.shutdown_background();
+    party_2.stop();
 }
 
 fn pending_meta(dep: &Deployment) -> KeyMeta {

@@ -273,3 +273,150 @@ pub fn request(scheme: SchemeId, msg: [u8; 32]) -> SignRequest {
         _ => SignRequest::ecdsa(msg),
     }
 }
+
+/// What a party's vault does wrong, in a party run in the test process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// Stores a new share, then stops before it reports (a party killed after storing).
+    HangAfterStoring,
+    /// Writes the sealed share but not its `meta.json`, then stops (a party killed while
+    /// storing).
+    TornWrite,
+}
+
+/// A party's vault with a [`Fault`]; it stops (never answers) until `stop` is set.
+pub struct FaultyVault {
+    pub inner: mpc_node::vault::NodeVault,
+    pub store_dir: PathBuf,
+    pub fault: Fault,
+    pub stop: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl FaultyVault {
+    fn stopped(&self) -> String {
+        while !self.stop.load(std::sync::atomic::Ordering::SeqCst) {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        "stopped".into()
+    }
+}
+
+impl mpc_transport::KeyVault for FaultyVault {
+    fn paillier_primes(&self) -> Result<PaillierPrimes, String> {
+        self.inner.paillier_primes()
+    }
+    fn fresh_paillier_primes(&self, epoch: u32) -> Result<PaillierPrimes, String> {
+        self.inner.fresh_paillier_primes(epoch)
+    }
+    fn store_pending(
+        &self,
+        key_id: &str,
+        key: &mpc_transport::HeldKey,
+        committee: &[u16],
+    ) -> Result<[u8; 32], String> {
+        self.inner.store_pending(key_id, key, committee)?;
+        if self.fault == Fault::TornWrite {
+            let slot = mpc_node::vault::slot_dir(key_id, key.epoch());
+            std::fs::remove_file(self.store_dir.join(slot).join("meta.json")).unwrap();
+        }
+        Err(self.stopped())
+    }
+    fn read_import(&self, file: &str) -> Result<zeroize::Zeroizing<Vec<u8>>, String> {
+        self.inner.read_import(file)
+    }
+    fn activate(
+        &self,
+        key_id: &str,
+        epoch: Option<u32>,
+    ) -> Result<mpc_transport::StoredKey, String> {
+        self.inner.activate(key_id, epoch)
+    }
+    fn retire(&self, key_id: &str, epoch: u32) -> Result<(), String> {
+        mpc_transport::KeyVault::retire(&self.inner, key_id, epoch)
+    }
+}
+
+/// A party run in the test process (its store, config and certificate), with a faulty
+/// vault; [`InProcessParty::stop`] ends it and releases its store.
+pub struct InProcessParty {
+    rt: Option<tokio::runtime::Runtime>,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl InProcessParty {
+    pub fn stop(mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        if let Some(rt) = self.rt.take() {
+            rt.shutdown_timeout(std::time::Duration::from_secs(5));
+        }
+    }
+}
+
+impl Deployment {
+    /// Runs party `i` in this process with a vault that has `fault` (its process must be
+    /// stopped).
+    pub fn in_process(&self, i: u16, fault: Fault) -> InProcessParty {
+        let config_path = self.dir.join(format!("party-{i}.toml"));
+        let c = mpc_node::config::PartyConfig::load(&config_path).unwrap();
+        let store = Arc::new(
+            mpc_node::store::SealedStore::open(&c.store, c.open_kek(&config_path).unwrap())
+                .unwrap(),
+        );
+        let inner = mpc_node::vault::NodeVault::new(
+            store.clone(),
+            i,
+            mpc_node::vault::PrimesSource::DangerTestOnlyFixture(vectors(
+                "test-only-paillier-primes.json",
+            )),
+        );
+        let active = inner.active_keys().unwrap();
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let vault = FaultyVault {
+            inner,
+            store_dir: c.store.clone(),
+            fault,
+            stop: stop.clone(),
+        };
+        let net = c.network.clone();
+        let id = mpc_node::party::identity(
+            &store,
+            &net.ca_cert,
+            &net.cert,
+            &net.tls_key,
+            i,
+            &net.domain,
+        )
+        .unwrap();
+        drop(store);
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let n = net.peers.len() as u16;
+        rt.spawn(async move {
+            let peers = (0u16..).zip(net.peers.iter().copied()).collect();
+            let listener = tokio::net::TcpListener::bind(net.mesh_listen)
+                .await
+                .unwrap();
+            let node =
+                mpc_transport::TcpNode::start(i, n, listener, &peers, &id, Default::default())
+                    .unwrap();
+            let control = tokio::net::TcpListener::bind(net.control_listen)
+                .await
+                .unwrap();
+            let party = mpc_transport::Party::new(
+                Arc::new(node),
+                Vec::new(),
+                Arc::new(mpc_transport::UncheckedRequests),
+                Default::default(),
+            )
+            .with_vault(Arc::new(vault), active);
+            Arc::new(party).serve(control, &id).await.unwrap();
+        });
+        InProcessParty { rt: Some(rt), stop }
+    }
+
+    /// Bounds every key ceremony of this deployment's coordinator to `seconds`.
+    pub fn short_ceremonies(&self, seconds: u64) {
+        let path = self.dir.join("coordinator.toml");
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, format!("ceremony_timeout_s = {seconds}\n{text}")).unwrap();
+    }
+}

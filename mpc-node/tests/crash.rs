@@ -1,0 +1,205 @@
+//! Crash safety of the two-phase epoch switch, through `mpc-node` party processes: a
+//! refresh interrupted with a party down before it stores its new share, killed while it
+//! writes it, or stopped after storing but before reporting; the coordinator stopped after
+//! every new share is stored but before the switch; an old party down when its old share is
+//! to be destroyed. In every case the old or the new committee signs (independent
+//! verifier), and running the command again finishes the step.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+mod common;
+
+use std::process::Command;
+
+use common::{check, request, Deployment, Fault, BIN};
+use mpc_node::coordinator::{CoordinatorClient, RegisteredKey, Registry};
+use mpc_node::lifecycle::ReshareRequest;
+
+fn registered(dep: &Deployment, key_id: &str) -> RegisteredKey {
+    Registry::load(&dep.dir.join("keys.json"))
+        .unwrap()
+        .get(key_id)
+        .unwrap()
+        .clone()
+}
+
+/// The key signs as the registry names it; returns the quorum.
+fn signs(dep: &Deployment, key_id: &str, k: u8) -> Vec<u16> {
+    let key = registered(dep, key_id);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let c = connect(dep).await;
+        let msg = [k; 32];
+        let signed = c
+            .coordinator
+            .sign(&key.key_ref(), key.t, &[request(key.scheme, msg)])
+            .await
+            .unwrap();
+        check(key.scheme, &key.public_key, &msg, &signed.signatures[0]);
+        signed.report.attempts.last().unwrap().quorum.clone()
+    })
+}
+
+async fn connect(dep: &Deployment) -> CoordinatorClient {
+    CoordinatorClient::connect(
+        &dep.dir.join("coordinator.toml"),
+        std::time::Duration::from_secs(5),
+    )
+    .await
+    .unwrap()
+}
+
+fn refresh_fails(dep: &Deployment, key_id: &str) -> String {
+    let out = Command::new(BIN)
+        .args(["refresh", "--key", key_id, "--config"])
+        .arg(dep.dir.join("coordinator.toml"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "the refresh cannot finish");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// The key is at `epoch` with nothing under way.
+fn settled(dep: &Deployment, key_id: &str, epoch: u32) {
+    let key = registered(dep, key_id);
+    assert_eq!((key.epoch, key.transition), (epoch, None));
+}
+
+#[test]
+fn an_interrupted_lifecycle_step_leaves_a_committee_that_signs_and_a_rerun_finishes_it() {
+    let mut dep = Deployment::new("crash", true);
+    dep.short_ceremonies(8);
+    let out = dep.keygen("frost-ed25519");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let key_id = v["key_id"].as_str().unwrap().to_string();
+    let dir = dep.dir.clone();
+    let slot = |party: u16, epoch: u32| {
+        dir.join(format!("party-{party}"))
+            .join(mpc_node::vault::slot_dir(&key_id, epoch))
+    };
+
+    // 1. Party 2 is down before it stores anything: the refresh is refused up front.
+    dep.kill(2);
+    let err = refresh_fails(&dep, &key_id);
+    assert!(err.contains("parties [2]"), "{err}");
+    settled(&dep, &key_id, 0);
+    assert_eq!(
+        signs(&dep, &key_id, 1),
+        vec![0, 1],
+        "the old committee signs"
+    );
+    dep.parties[2] = Some(dep.spawn(2));
+    assert_eq!(dep.command_json(&["refresh", "--key", &key_id])["epoch"], 1);
+    settled(&dep, &key_id, 1);
+
+    // 2. Party 2 is killed while it writes its new share (the sealed file, no meta).
+    dep.kill(2);
+    let party = dep.in_process(2, Fault::TornWrite);
+    let err = refresh_fails(&dep, &key_id);
+    assert!(err.contains("parties [2]"), "{err}");
+    party.stop();
+    assert!(slot(2, 2).join("share.sealed").exists());
+    assert!(!slot(2, 2).join("meta.json").exists(), "a torn write");
+    assert!(
+        slot(0, 2).join("meta.json").exists(),
+        "party 0 stored epoch 2"
+    );
+    settled(&dep, &key_id, 1);
+    assert_eq!(signs(&dep, &key_id, 2), vec![0, 1], "epoch 1 signs");
+    dep.parties[2] = Some(dep.spawn(2));
+    assert_eq!(dep.command_json(&["refresh", "--key", &key_id])["epoch"], 2);
+    settled(&dep, &key_id, 2);
+    assert!(!slot(0, 1).exists(), "epoch 1 is destroyed");
+
+    // 3. Party 2 stores its new share, then stops before it reports.
+    dep.kill(2);
+    let party = dep.in_process(2, Fault::HangAfterStoring);
+    let err = refresh_fails(&dep, &key_id);
+    assert!(err.contains("parties [2]"), "{err}");
+    party.stop();
+    assert!(slot(2, 3).join("meta.json").exists());
+    assert!(!slot(2, 3).join("active").exists(), "stored, never active");
+    settled(&dep, &key_id, 2);
+    assert_eq!(signs(&dep, &key_id, 3), vec![0, 1], "epoch 2 signs");
+    dep.parties[2] = Some(dep.spawn(2));
+    dep.kill(0);
+    // The old epoch also signs with the party that stored a pending new share.
+    assert_eq!(signs(&dep, &key_id, 4), vec![1, 2]);
+    dep.parties[0] = Some(dep.spawn(0));
+    assert_eq!(dep.command_json(&["refresh", "--key", &key_id])["epoch"], 3);
+    settled(&dep, &key_id, 3);
+
+    // 4. The coordinator stops after every new share is stored, before the switch.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let staged = rt.block_on(async {
+        let c = connect(&dep).await;
+        let key = registered(&dep, &key_id);
+        c.stage(&ReshareRequest::refresh(&key), &|_| {})
+            .await
+            .unwrap()
+    });
+    assert_eq!((staged.epoch, staged.activated), (4, false));
+    assert_eq!(registered(&dep, &key_id).epoch, 3);
+    for p in 0..3 {
+        assert!(slot(p, 4).join("meta.json").exists());
+        assert!(!slot(p, 4).join("active").exists());
+    }
+    assert_eq!(signs(&dep, &key_id, 5), vec![0, 1], "epoch 3 signs");
+    let out = Command::new(BIN)
+        .args(["refresh", "--json", "--key", &key_id, "--config"])
+        .arg(dep.dir.join("coordinator.toml"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("finishing the resharing to epoch 4"));
+    settled(&dep, &key_id, 4);
+    assert_eq!(signs(&dep, &key_id, 6), vec![0, 1], "epoch 4 signs");
+
+    // 5. Party 2 leaves the committee while it is down: the switch happens without it,
+    // and its old share is destroyed when it is back and the command runs again.
+    dep.kill(2);
+    let v = dep.command_json(&[
+        "reshare",
+        "--key",
+        &key_id,
+        "--parties",
+        "0,1",
+        "--threshold",
+        "2",
+    ]);
+    assert_eq!(v["epoch"], 5);
+    let key = registered(&dep, &key_id);
+    assert_eq!(
+        key.transition.as_ref().map(|t| t.retire.clone()),
+        Some(vec![2]),
+        "party 2 still holds epoch 4"
+    );
+    assert_eq!(signs(&dep, &key_id, 7), vec![0, 1], "epoch 5 signs");
+    assert!(slot(2, 4).exists());
+    dep.parties[2] = Some(dep.spawn(2));
+    dep.command_json(&[
+        "reshare",
+        "--key",
+        &key_id,
+        "--parties",
+        "0,1",
+        "--threshold",
+        "2",
+    ]);
+    settled(&dep, &key_id, 5);
+    assert!(!slot(2, 4).exists(), "party 2 destroyed its old share");
+    assert_eq!(signs(&dep, &key_id, 8), vec![0, 1]);
+}

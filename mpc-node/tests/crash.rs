@@ -168,38 +168,35 @@ fn an_interrupted_lifecycle_step_leaves_a_committee_that_signs_and_a_rerun_finis
     settled(&dep, &key_id, 4);
     assert_eq!(signs(&dep, &key_id, 6), vec![0, 1], "epoch 4 signs");
 
-    // 5. Party 2 leaves the committee while it is down: the switch happens without it,
-    // and its old share is destroyed when it is back and the command runs again.
-    dep.kill(2);
-    let v = dep.command_json(&[
+    // 5. Party 1 leaves the committee while it is down: the switch happens without it,
+    // and its old share is destroyed when it is back and the command runs again. The new
+    // committee is parties 0 and 2 (share indices 0 and 1).
+    dep.kill(1);
+    let reshare = [
         "reshare",
         "--key",
         &key_id,
         "--parties",
-        "0,1",
+        "0,2",
         "--threshold",
         "2",
-    ]);
-    assert_eq!(v["epoch"], 5);
+    ];
+    let v = dep.command_json(&reshare);
+    assert_eq!(
+        (v["epoch"].as_u64(), v["parties"].clone()),
+        (Some(5), serde_json::json!([0, 2]))
+    );
     let key = registered(&dep, &key_id);
     assert_eq!(
         key.transition.as_ref().map(|t| t.retire.clone()),
-        Some(vec![2]),
-        "party 2 still holds epoch 4"
+        Some(vec![1]),
+        "party 1 still holds epoch 4"
     );
-    assert_eq!(signs(&dep, &key_id, 7), vec![0, 1], "epoch 5 signs");
-    assert!(slot(2, 4).exists());
-    dep.parties[2] = Some(dep.spawn(2));
-    dep.command_json(&[
-        "reshare",
-        "--key",
-        &key_id,
-        "--parties",
-        "0,1",
-        "--threshold",
-        "2",
-    ]);
+    assert_eq!(signs(&dep, &key_id, 7), vec![0, 2], "epoch 5 signs");
+    assert!(slot(1, 4).exists());
+    dep.parties[1] = Some(dep.spawn(1));
+    dep.command_json(&reshare);
     settled(&dep, &key_id, 5);
-    assert!(!slot(2, 4).exists(), "party 2 destroyed its old share");
-    assert_eq!(signs(&dep, &key_id, 8), vec![0, 1]);
+    assert!(!slot(1, 4).exists(), "party 1 destroyed its old share");
+    assert_eq!(signs(&dep, &key_id, 8), vec![0, 2]);
 }

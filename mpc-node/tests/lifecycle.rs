@@ -127,6 +127,7 @@ fn every_engine_grows_from_2of3_to_3of5_with_two_new_parties_under_the_same_addr
         ("frost-ed25519", SchemeId::FrostEd25519),
         ("frost-taproot", SchemeId::FrostSecp256k1Tr),
         ("cggmp21", SchemeId::Cggmp21Secp256k1),
+        ("gg20", SchemeId::Gg20Secp256k1),
     ];
     let mut keys = Vec::new();
     for (name, scheme) in engines {

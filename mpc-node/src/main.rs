@@ -190,11 +190,16 @@ enum Command {
     },
     /// DEMO: adds a party to the deployment in DIR (certificate from the demo CA, sealed
     /// store, config; every party's peer list and the coordinator's config gain it).
-    /// Restart the running parties afterwards, then start the new one.
+    /// Restart the running parties afterwards, then start the new one. With --replace I,
+    /// re-provisions party I instead, whose store was lost (new certificate and TLS key,
+    /// same config); `repair` then gives it its shares back.
     AddParty {
         /// Deployment directory (written by `mpc-node demo`).
         #[arg(long)]
         dir: PathBuf,
+        /// Re-provision this existing party (its store must be gone).
+        #[arg(long)]
+        replace: Option<u16>,
         /// Print one JSON object (party, config, mesh, control).
         #[arg(long)]
         json: bool,
@@ -427,19 +432,24 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             print_key(&out, json);
             Ok(())
         }
-        Command::AddParty { dir, json } => {
-            let added = mpc_node::demo::add_party::add(&dir)?;
+        Command::AddParty { dir, replace, json } => {
+            let added = match replace {
+                Some(i) => mpc_node::demo::add_party::replace(&dir, i)?,
+                None => mpc_node::demo::add_party::add(&dir)?,
+            };
             if json {
                 println!("{}", serde_json::to_string(&added)?);
             } else {
+                let what = match replace {
+                    Some(_) => "re-provisioned (it holds no share: run repair for each key)",
+                    None => "added (restart the running parties, then start it)",
+                };
                 println!(
-                    "party {} added: {} (mesh {}, control {}); restart the running parties, then \
-                     start it with `mpc-node party --config {}`",
+                    "party {} {what}: {}, mesh {}, control {}",
                     added.party,
                     added.config.display(),
                     added.mesh,
-                    added.control,
-                    added.config.display()
+                    added.control
                 );
             }
             Ok(())

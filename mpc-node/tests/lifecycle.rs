@@ -3,8 +3,8 @@
 //! `keygen` grows to 3-of-5 with two parties made by `add-party` (`reshare`), keeps its
 //! group key and its Bitcoin, EVM and Solana addresses, signs with two different 3-subsets
 //! of the new committee (independent verifiers), and refuses its old epoch. A key is
-//! refreshed (every public share changes) and a party whose share is deleted is repaired
-//! (`repair`) and signs again.
+//! refreshed (every public share changes) and a party whose whole store is lost is
+//! re-provisioned (`add-party --replace`), repaired (`repair`) and signs again.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -229,19 +229,20 @@ fn a_refreshed_key_has_new_shares_and_a_repaired_party_signs_again() {
         signs(&dep, &key_id, 4);
         old_epoch_refused(&dep, &old);
 
-        // Party 1 loses its share: its slots of the key are deleted from its store.
+        // Party 1's server is lost with its whole store; it is re-provisioned (new
+        // certificate and TLS key, same index and config) and holds no share.
         dep.kill(1);
-        for e in std::fs::read_dir(dep.dir.join("party-1/keys")).unwrap() {
-            let p = e.unwrap().path();
-            if p.file_name()
-                .unwrap()
-                .to_str()
-                .unwrap()
-                .starts_with(&key_id)
-            {
-                std::fs::remove_dir_all(p).unwrap();
-            }
-        }
+        std::fs::remove_dir_all(dep.dir.join("party-1")).unwrap();
+        let out = Command::new(BIN)
+            .args(["add-party", "--json", "--replace", "1", "--dir"])
+            .arg(&dep.dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         dep.parties[1] = Some(dep.spawn(1));
         let v = dep.command_json(&["repair", "--key", &key_id, "--party", "1"]);
         assert_eq!(v["epoch"], 2);

@@ -7,6 +7,10 @@
 //!
 //! The new party holds no share of any key until a resharing gives it one
 //! (`mpc-node reshare --parties …`).
+//!
+//! [`replace`] re-provisions an existing party whose server (and store) was lost: a new
+//! certificate and an empty sealed store with a new TLS key under the same index, config
+//! and recovery recipient; `mpc-node repair` then gives it its shares back.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -41,7 +45,7 @@ fn read<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
 }
 
 /// Replaces a public config file (write to a temporary file, then rename).
-fn replace(path: &Path, text: &str) -> Result<()> {
+fn replace_file(path: &Path, text: &str) -> Result<()> {
     let tmp = path.with_extension("toml.tmp");
     std::fs::write(&tmp, text)
         .and_then(|()| std::fs::rename(&tmp, path))
@@ -70,33 +74,9 @@ pub fn add(dir: &Path) -> Result<AddedParty> {
     if config_path.exists() {
         return Err(NodeError::Exists { path: config_path });
     }
-    // The demo KEK of every store, and the CA from the coordinator's store.
-    let kek = CoordinatorConfig::load(&coordinator_path)?
-        .kek
-        .open(&coordinator_path)?;
-    let coordinator_store = SealedStore::open(dir.join(&coordinator.store), kek.clone())?;
-    let ca_key = coordinator_store.get(DEMO_CA_KEY, &ca_key_label())?;
-    let ca_cert_path = dir.join(&template.network.ca_cert);
-    let ca_cert = std::fs::read_to_string(&ca_cert_path).map_err(io("reading", &ca_cert_path))?;
-    let ca_key = String::from_utf8(ca_key.to_vec())
-        .map_err(|_| NodeError::Other("the demo CA key is not PEM".into()))?;
-    let ca = DevCa::load(&template.network.domain, &ca_cert, &ca_key)
-        .map_err(|e| NodeError::Other(e.to_string()))?;
-    drop(zeroize::Zeroizing::new(ca_key));
-    drop(coordinator_store);
-    let id = ca
-        .party(party)
-        .map_err(|e| NodeError::Other(e.to_string()))?;
     let cert = PathBuf::from(format!("pki/party-{party}.pem"));
-    write_public(&dir.join(&cert), id.cert_pem.as_bytes())?;
     let store_name = PathBuf::from(format!("party-{party}"));
-    let store = SealedStore::open(dir.join(&store_name), kek)?;
-    store.put_new(
-        &template.network.tls_key,
-        &tls_key_label(party),
-        id.key_pem.as_bytes(),
-    )?;
-    drop(store);
+    provision(dir, &template, party, &cert, &store_name)?;
     let (identity, recipient) = crate::backup::new_recovery_identity();
     crate::fsutil::write_new(
         &dir.join(demo_recovery_identity(party)),
@@ -120,14 +100,74 @@ pub fn add(dir: &Path) -> Result<AddedParty> {
         let path = dir.join(format!("party-{i}.toml"));
         let mut c: PartyConfig = read(&path)?;
         c.network.peers = peers.clone();
-        replace(&path, &to_toml(&c)?)?;
+        replace_file(&path, &to_toml(&c)?)?;
     }
     coordinator.parties.push(control);
-    replace(&coordinator_path, &to_toml(&coordinator)?)?;
+    replace_file(&coordinator_path, &to_toml(&coordinator)?)?;
     Ok(AddedParty {
         party,
         config: config_path,
         mesh,
         control,
     })
+}
+
+/// Re-provisions party `party` of the deployment in `dir`, whose store is gone (see the
+/// module docs).
+///
+/// # Errors
+/// No such party, its store still exists, I/O, certificate issue.
+pub fn replace(dir: &Path, party: u16) -> Result<AddedParty> {
+    let config_path = dir.join(format!("party-{party}.toml"));
+    let config: PartyConfig = read(&config_path)?;
+    let store_dir = dir.join(&config.store);
+    if store_dir.exists() {
+        return Err(NodeError::Other(format!(
+            "{} exists: a party is re-provisioned only when its store is lost (remove it first)",
+            store_dir.display()
+        )));
+    }
+    provision(dir, &config, party, &config.network.cert, &config.store)?;
+    Ok(AddedParty {
+        party,
+        config: config_path,
+        mesh: config.network.mesh_listen,
+        control: config.network.control_listen,
+    })
+}
+
+/// Issues party `party`'s certificate (written to `cert`) with the demo CA and makes its
+/// sealed store `store_name` holding the new TLS key.
+fn provision(
+    dir: &Path,
+    like: &PartyConfig,
+    party: u16,
+    cert: &Path,
+    store_name: &Path,
+) -> Result<()> {
+    // The demo KEK of every store, and the CA from the coordinator's store.
+    let coordinator_path = dir.join("coordinator.toml");
+    let coordinator = CoordinatorConfig::load(&coordinator_path)?;
+    let kek = coordinator.kek.open(&coordinator_path)?;
+    let ca = {
+        let store = SealedStore::open(&coordinator.store, kek.clone())?;
+        let key = store.get(DEMO_CA_KEY, &ca_key_label())?;
+        let key = std::str::from_utf8(&key)
+            .map_err(|_| NodeError::Other("the demo CA key is not PEM".into()))?;
+        let cert_path = dir.join(&like.network.ca_cert);
+        let cert = std::fs::read_to_string(&cert_path).map_err(io("reading", &cert_path))?;
+        DevCa::load(&like.network.domain, &cert, key)
+            .map_err(|e| NodeError::Other(e.to_string()))?
+    };
+    let id = ca
+        .party(party)
+        .map_err(|e| NodeError::Other(e.to_string()))?;
+    write_public(&dir.join(cert), id.cert_pem.as_bytes())?;
+    let store = SealedStore::open(dir.join(store_name), kek)?;
+    store.put_new(
+        &like.network.tls_key,
+        &tls_key_label(party),
+        id.key_pem.as_bytes(),
+    )?;
+    Ok(())
 }

@@ -45,12 +45,14 @@ pub struct RegisteredKey {
     /// A resharing under way (see [`Transition`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transition: Option<Transition>,
+    /// Shares that parties still have to destroy (they were down when asked).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub retire: Vec<Retirement>,
 }
 
-/// A resharing of a key that has not finished: its new shares are stored (pending) at
-/// every new party. Until `activated`, the key signs with its old epoch; afterwards with
-/// the new one, and `retire` lists the old parties that still have to destroy their old
-/// share. Running the step again finishes it.
+/// A resharing of a key whose new shares are stored (pending) at every new party but not
+/// yet active everywhere: the key still signs with its current epoch. Running a lifecycle
+/// command again finishes it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Transition {
     /// Engine of the new shares.
@@ -61,14 +63,25 @@ pub struct Transition {
     pub t: u16,
     /// The new committee.
     pub committee: Vec<u16>,
-    /// The new epoch is active at every new party.
-    pub activated: bool,
-    /// The old epoch's engine.
-    pub old_scheme: SchemeId,
-    /// The old epoch.
-    pub old_epoch: u32,
-    /// Old parties that still hold the old epoch's share.
-    pub retire: Vec<u16>,
+    /// What each new party reported it stored (hash of its sealed file, hex), by share
+    /// index: only those shares are activated.
+    #[serde(default)]
+    pub stored_hashes: Vec<String>,
+}
+
+/// A share a party still has to destroy: an old epoch's share after a switch, or a
+/// pending share of an epoch the party is not part of (left by an abandoned run).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Retirement {
+    /// The party.
+    pub party: u16,
+    /// The share's engine.
+    pub scheme: SchemeId,
+    /// The share's epoch.
+    pub epoch: u32,
+    /// Only a pending (never active) share is to be destroyed.
+    #[serde(default)]
+    pub pending_only: bool,
 }
 
 impl RegisteredKey {
@@ -225,9 +238,7 @@ impl CoordinatorClient {
             if let Some(code) = k.chain_code_bytes()? {
                 c.add_chain_code(&k.key_ref(), code);
             }
-            if !k.committee.is_empty() {
-                c.set_committee(&k.key_ref(), k.committee.clone());
-            }
+            c.set_committee(&k.key_ref(), k.committee());
         }
         let up = c.wait_connected(parties.len(), wait).await;
         if up.len() < parties.len() {
@@ -287,6 +298,7 @@ impl CoordinatorClient {
             chain_code: out.chain_code.map(hex::encode),
             committee: Vec::new(),
             transition: None,
+            retire: Vec::new(),
         };
         let mut reg = Registry::load(&self.config.registry)?;
         reg.keys.push(key.clone());
@@ -335,6 +347,9 @@ async fn sign_with<C: mpc_core::chain::ChainEncoder>(
     let requests = enc
         .requests(&unsigned, &key.public_key)
         .map_err(|e| NodeError::Other(e.to_string()))?;
+    // The committee as the registry has it now (another coordinator process may have
+    // reshared the key since this one connected).
+    c.set_committee(&key.key_ref(), key.committee());
     let signed = c
         .sign(&key.key_ref(), key.t, &requests)
         .await

@@ -4,7 +4,8 @@
 //!
 //! The switch is two-phase and recorded in the registry between the steps (see
 //! [`Transition`]): new shares stored as pending everywhere → recorded → activated at every
-//! new party → recorded (signing moves to the new epoch) → old shares destroyed → recorded.
+//! new party (only the shares each reported) → recorded (signing moves to the new epoch,
+//! old shares are due for destruction, [`Retirement`]) → old shares destroyed → recorded.
 //! A crash or a failure at any point leaves the old or the new committee able to sign, and
 //! running the command again finishes the step (a resharing that stored nothing, or only
 //! part, runs again from the start; the parties replace their pending shares).
@@ -12,7 +13,7 @@
 use mpc_core::SchemeId;
 use mpc_transport::{KeyRef, ReshareOutcome, ReshareSpec};
 
-use crate::coordinator::{CoordinatorClient, RegisteredKey, Registry, Transition};
+use crate::coordinator::{CoordinatorClient, RegisteredKey, Registry, Retirement, Transition};
 use crate::error::{NodeError, Result};
 
 /// What a lifecycle step is asked to do.
@@ -113,8 +114,12 @@ impl CoordinatorClient {
     }
 
     /// Reshares a key to `request.committee` with threshold `request.threshold` (and to
-    /// `request.scheme`'s shares), in the two phases of the module docs. A resharing the
-    /// registry records as unfinished is finished first, and that is what is returned.
+    /// `request.scheme`'s shares), in the two phases of the module docs. What the registry
+    /// records as unfinished is finished first: shares due for destruction are retired
+    /// (parties still down stay listed; they never block a new step), and a recorded
+    /// transition is completed and returned. A request for the state the key is in already
+    /// while retirements were outstanding only finishes them (the same command run again
+    /// finishes its step).
     ///
     /// # Errors
     /// The resharing's error, naming the parties; registry I/O.
@@ -123,9 +128,21 @@ impl CoordinatorClient {
         request: &ReshareRequest,
         progress: &dyn Fn(&str),
     ) -> Result<RegisteredKey> {
-        let key = Registry::load(&self.config.registry)?
+        let had_outstanding = !Registry::load(&self.config.registry)?
             .get(&request.key_id)?
-            .clone();
+            .retire
+            .is_empty();
+        let key = self.retire_outstanding(&request.key_id, progress).await?;
+        let same_state = request.committee == key.committee()
+            && request.threshold == key.t
+            && request.scheme.unwrap_or(key.scheme) == key.scheme;
+        if had_outstanding && key.transition.is_none() && same_state {
+            progress(&format!(
+                "key {}: the last step is finished; run the command again for a new one",
+                key.key_id
+            ));
+            return Ok(key);
+        }
         let transition = match &key.transition {
             Some(t) => {
                 progress(&format!(
@@ -141,8 +158,8 @@ impl CoordinatorClient {
             }
             None => self.store_new_shares(&key, request, progress).await?,
         };
-        let key = self.switch_epoch(&key, &transition, progress).await?;
-        self.retire_old(&key, progress).await
+        self.switch_epoch(&key, &transition, progress).await?;
+        self.retire_outstanding(&request.key_id, progress).await
     }
 
     /// Phase 1: the resharing run; its result is recorded as the key's transition.
@@ -172,11 +189,11 @@ impl CoordinatorClient {
             key.t,
             key.committee().len(),
             key.committee(),
-            key.epoch + 1,
+            key.epoch.saturating_add(1),
             request.threshold,
             request.committee.len(),
             request.committee,
-            if target == SchemeId::Cggmp21Secp256k1 {
+            if matches!(target, SchemeId::Cggmp21Secp256k1 | SchemeId::Gg20Secp256k1) {
                 "; each new party makes fresh Paillier primes first (minutes)"
             } else {
                 ""
@@ -199,46 +216,75 @@ impl CoordinatorClient {
             epoch: out.key.epoch,
             t: out.threshold,
             committee: out.committee.clone(),
-            activated: false,
-            old_scheme: key.scheme,
-            old_epoch: key.epoch,
-            retire: key.committee(),
+            stored_hashes: out.stored_hashes.iter().map(hex::encode).collect(),
         };
         self.update(&key.key_id, |k| k.transition = Some(transition.clone()))?;
         Ok(transition)
     }
 
-    /// Phase 2: activation at every new party; the registry then names the new epoch.
+    /// Phase 2: activation at every new party (of exactly the shares they reported); the
+    /// registry then names the new epoch, and every old share (and any pending share of
+    /// the new epoch outside the new committee) is due for destruction.
     async fn switch_epoch(
         &self,
         key: &RegisteredKey,
         t: &Transition,
         progress: &dyn Fn(&str),
     ) -> Result<RegisteredKey> {
-        if t.activated {
-            return Ok(key.clone());
-        }
+        let stored_hashes = t
+            .stored_hashes
+            .iter()
+            .map(|h| {
+                hex::decode(h)
+                    .ok()
+                    .and_then(|b| <[u8; 32]>::try_from(b).ok())
+                    .ok_or_else(|| other("registry: a stored hash that is not 32 bytes of hex"))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let new = KeyRef {
+            scheme: t.scheme,
+            public_key: key.public_key,
+            epoch: t.epoch,
+        };
         let out = ReshareOutcome {
             key_id: key.key_id.clone(),
-            key: KeyRef {
-                scheme: t.scheme,
-                public_key: key.public_key,
-                epoch: t.epoch,
-            },
+            key: new.clone(),
             committee: t.committee.clone(),
             threshold: t.t,
             public_shares: Vec::new(),
             chain_code: key.chain_code_bytes()?,
-            stored_hashes: Vec::new(),
+            stored_hashes,
             dealers: Vec::new(),
             elapsed_us: 0,
         };
         self.coordinator.activate_epoch(&out).await.map_err(other)?;
+        self.coordinator.forget_presignatures(&key.key_ref());
         progress(&format!(
             "key {}: epoch {} active at parties {:?}; signing uses it from now on",
             key.key_id, t.epoch, t.committee
         ));
         let n = u16::try_from(t.committee.len()).map_err(other)?;
+        let deployment = u16::try_from(self.config.parties.len()).map_err(other)?;
+        let mut due: Vec<Retirement> = key
+            .committee()
+            .into_iter()
+            .map(|party| Retirement {
+                party,
+                scheme: key.scheme,
+                epoch: key.epoch,
+                pending_only: false,
+            })
+            .collect();
+        due.extend(
+            (0..deployment)
+                .filter(|p| !t.committee.contains(p))
+                .map(|party| Retirement {
+                    party,
+                    scheme: t.scheme,
+                    epoch: t.epoch,
+                    pending_only: true,
+                }),
+        );
         self.update(&key.key_id, |k| {
             k.scheme = t.scheme;
             k.epoch = t.epoch;
@@ -249,59 +295,70 @@ impl CoordinatorClient {
             } else {
                 t.committee.clone()
             };
-            k.transition = Some(Transition {
-                activated: true,
-                ..t.clone()
-            });
+            k.transition = None;
+            k.retire.extend(due);
         })
     }
 
-    /// Phase 3: the old parties destroy their old shares; the parties that could not be
-    /// reached stay in the registry's transition for the next run.
-    async fn retire_old(
+    /// Asks every party with a share due for destruction to destroy it; those that cannot
+    /// be reached stay listed for the next run. Returns the key as the registry has it.
+    async fn retire_outstanding(
         &self,
-        key: &RegisteredKey,
+        key_id: &str,
         progress: &dyn Fn(&str),
     ) -> Result<RegisteredKey> {
-        let Some(t) = key.transition.clone() else {
-            return Ok(key.clone());
-        };
-        let old = KeyRef {
-            scheme: t.old_scheme,
-            public_key: key.public_key,
-            epoch: t.old_epoch,
-        };
-        let left = self
-            .coordinator
-            .retire_epoch(&key.key_id, &old, &t.retire)
-            .await;
-        let done: Vec<u16> = t
+        let key = Registry::load(&self.config.registry)?.get(key_id)?.clone();
+        if key.retire.is_empty() {
+            return Ok(key);
+        }
+        let mut left = Vec::new();
+        let mut groups: Vec<(u32, bool, SchemeId)> = key
             .retire
             .iter()
-            .copied()
-            .filter(|p| !left.iter().any(|(q, _)| q == p))
+            .map(|r| (r.epoch, r.pending_only, r.scheme))
             .collect();
-        progress(&format!(
-            "key {}: epoch {} destroyed at parties {done:?}",
-            key.key_id, t.old_epoch
-        ));
-        for (p, why) in &left {
-            progress(&format!(
-                "key {}: party {p} still holds epoch {} ({why}); run the command again to finish",
-                key.key_id, t.old_epoch
-            ));
+        groups.sort_unstable_by_key(|g| (g.0, g.1));
+        groups.dedup();
+        for (epoch, pending_only, scheme) in groups {
+            let parties: Vec<u16> = key
+                .retire
+                .iter()
+                .filter(|r| (r.epoch, r.pending_only, r.scheme) == (epoch, pending_only, scheme))
+                .map(|r| r.party)
+                .collect();
+            let failed = self
+                .coordinator
+                .retire_epoch(key_id, epoch, pending_only, &parties)
+                .await;
+            let done: Vec<u16> = parties
+                .iter()
+                .copied()
+                .filter(|p| !failed.iter().any(|(q, _)| q == p))
+                .collect();
+            if !done.is_empty() {
+                progress(&format!(
+                    "key {key_id}: epoch {epoch} {} at parties {done:?}",
+                    if pending_only {
+                        "(pending shares of parties outside the committee) destroyed"
+                    } else {
+                        "destroyed"
+                    }
+                ));
+            }
+            for (p, why) in failed {
+                progress(&format!(
+                    "key {key_id}: party {p} still holds epoch {epoch} ({why}); run a lifecycle \
+                     command again when it is back"
+                ));
+                left.push(Retirement {
+                    party: p,
+                    scheme,
+                    epoch,
+                    pending_only,
+                });
+            }
         }
-        let left: Vec<u16> = left.into_iter().map(|(p, _)| p).collect();
-        self.update(&key.key_id, |k| {
-            k.transition = if left.is_empty() {
-                None
-            } else {
-                Some(Transition {
-                    retire: left.clone(),
-                    ..t.clone()
-                })
-            };
-        })
+        self.update(key_id, |k| k.retire = left)
     }
 
     /// Changes one registry entry and saves the registry.

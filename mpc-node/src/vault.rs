@@ -339,7 +339,7 @@ impl NodeVault {
             });
         }
         self.store_share(key_id, key, committee)?;
-        self.activate_key(key_id, Some(key.epoch())).map(drop)
+        self.activate_key(key_id, Some(key.epoch()), None).map(drop)
     }
 
     /// Destroys this party's share of epoch `epoch` of `key_id` and that epoch's
@@ -348,7 +348,17 @@ impl NodeVault {
     /// # Errors
     /// Storage errors.
     pub fn retire(&self, key_id: &str, epoch: u32) -> Result<()> {
+        self.retire_slot(key_id, epoch, false)
+    }
+
+    /// [`NodeVault::retire`]; with `pending_only`, an active share is refused.
+    fn retire_slot(&self, key_id: &str, epoch: u32, pending_only: bool) -> Result<()> {
         check_id(key_id)?;
+        if pending_only && self.store.contains(&active_name(key_id, epoch)) {
+            return Err(NodeError::Other(format!(
+                "the share of key {key_id} at epoch {epoch} is active here, not pending: kept"
+            )));
+        }
         // The marker first: a crash halfway leaves an inactive slot, never an active one
         // without its share.
         let marker = active_name(key_id, epoch);
@@ -513,8 +523,14 @@ impl NodeVault {
         Ok(hash)
     }
 
-    /// Marks the share of `epoch` (or the newest one) of `key_id` active.
-    fn activate_key(&self, key_id: &str, epoch: Option<u32>) -> Result<StoredKey> {
+    /// Marks the share of `epoch` (or the newest one) of `key_id` active; with
+    /// `stored_hash`, only if it is the share whose sealed file has that hash.
+    fn activate_key(
+        &self,
+        key_id: &str,
+        epoch: Option<u32>,
+        stored_hash: Option<&str>,
+    ) -> Result<StoredKey> {
         let slots = self.slots(key_id)?;
         let meta = match epoch {
             Some(e) => slots.iter().find(|(m, _)| m.epoch == e),
@@ -527,6 +543,13 @@ impl NodeVault {
                 epoch.map(|e| format!(" at epoch {e}")).unwrap_or_default()
             ))
         })?;
+        if stored_hash.is_some_and(|h| !h.eq_ignore_ascii_case(&meta.stored_hash)) {
+            return Err(NodeError::Other(format!(
+                "the stored share of key {key_id} at epoch {} is not the one reported to the \
+                 coordinator (another resharing run stored it): not activated",
+                meta.epoch
+            )));
+        }
         let held = self.open_slot(&meta)?;
         let marker = self.store.path(&active_name(key_id, meta.epoch))?;
         match crate::fsutil::write_new(&marker, b"active\n") {
@@ -588,12 +611,20 @@ impl KeyVault for NodeVault {
         &self,
         key_id: &str,
         epoch: Option<u32>,
+        stored_hash: Option<&str>,
     ) -> core::result::Result<StoredKey, String> {
-        self.activate_key(key_id, epoch).map_err(|e| e.to_string())
+        self.activate_key(key_id, epoch, stored_hash)
+            .map_err(|e| e.to_string())
     }
 
-    fn retire(&self, key_id: &str, epoch: u32) -> core::result::Result<(), String> {
-        NodeVault::retire(self, key_id, epoch).map_err(|e| e.to_string())
+    fn retire(
+        &self,
+        key_id: &str,
+        epoch: u32,
+        pending_only: bool,
+    ) -> core::result::Result<(), String> {
+        self.retire_slot(key_id, epoch, pending_only)
+            .map_err(|e| e.to_string())
     }
 }
 

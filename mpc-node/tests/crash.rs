@@ -63,10 +63,13 @@ fn refresh_fails(dep: &Deployment, key_id: &str) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
-/// The key is at `epoch` with nothing under way.
+/// The key is at `epoch` with nothing under way or left to destroy.
 fn settled(dep: &Deployment, key_id: &str, epoch: u32) {
     let key = registered(dep, key_id);
-    assert_eq!((key.epoch, key.transition), (epoch, None));
+    assert_eq!(
+        (key.epoch, key.transition, key.retire),
+        (epoch, None, Vec::new())
+    );
 }
 
 #[test]
@@ -147,7 +150,7 @@ fn an_interrupted_lifecycle_step_leaves_a_committee_that_signs_and_a_rerun_finis
             .await
             .unwrap()
     });
-    assert_eq!((staged.epoch, staged.activated), (4, false));
+    assert_eq!((staged.epoch, staged.stored_hashes.len()), (4, 3));
     assert_eq!(registered(&dep, &key_id).epoch, 3);
     for p in 0..3 {
         assert!(slot(p, 4).join("meta.json").exists());
@@ -187,10 +190,16 @@ fn an_interrupted_lifecycle_step_leaves_a_committee_that_signs_and_a_rerun_finis
         (Some(5), serde_json::json!([0, 2]))
     );
     let key = registered(&dep, &key_id);
+    assert_eq!(key.transition, None);
+    let due: Vec<(u16, u32, bool)> = key
+        .retire
+        .iter()
+        .map(|r| (r.party, r.epoch, r.pending_only))
+        .collect();
     assert_eq!(
-        key.transition.as_ref().map(|t| t.retire.clone()),
-        Some(vec![1]),
-        "party 1 still holds epoch 4"
+        due,
+        vec![(1, 4, false), (1, 5, true)],
+        "party 1 still holds epoch 4 (and may hold a pending share of epoch 5)"
     );
     assert_eq!(signs(&dep, &key_id, 7), vec![0, 2], "epoch 5 signs");
     assert!(slot(1, 4).exists());

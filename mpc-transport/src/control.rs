@@ -119,6 +119,10 @@ pub enum Request {
         /// The epoch to activate (absent: the key's only pending epoch).
         #[serde(default)]
         epoch: Option<u32>,
+        /// The hash the party reported for what it stored (hex): the party refuses to
+        /// activate anything else (a share a stale run stored later, say).
+        #[serde(default)]
+        stored_hash: Option<String>,
     },
     /// Describe the resharing of `key` this party's share gives: its committee, every
     /// party's evaluation point and public share (answered with
@@ -160,6 +164,10 @@ pub enum Request {
         key_id: String,
         /// The old epoch.
         epoch: u32,
+        /// Destroy the share only if it is pending (never activated): a share of an
+        /// epoch this party is not part of, left by an abandoned resharing run.
+        #[serde(default)]
+        pending_only: bool,
     },
 }
 

@@ -200,6 +200,9 @@ pub struct Party {
     policy: Arc<dyn RequestPolicy>,
     opts: PartyOptions,
     seen: Mutex<SeenSessions>,
+    /// The newest resharing session of each key id this party joined: a run that finishes
+    /// after a newer one started stores nothing (see `reshare.rs`).
+    resharing: Arc<Mutex<std::collections::HashMap<String, SessionId>>>,
 }
 
 /// Session ids this party has joined (the most recent [`SEEN_SESSIONS`]); a repeated id is
@@ -262,6 +265,7 @@ impl Party {
             policy,
             opts,
             seen: Mutex::new(SeenSessions::default()),
+            resharing: Arc::default(),
         }
     }
 
@@ -358,7 +362,11 @@ impl Party {
                 self.keygen(session, scheme, &key_id, t, n, round_timeout_ms)
                     .await
             }
-            Request::Activate { key_id, epoch } => self.activate(&key_id, epoch).await,
+            Request::Activate {
+                key_id,
+                epoch,
+                stored_hash,
+            } => self.activate(&key_id, epoch, stored_hash).await,
             Request::ReshareSetup {
                 key,
                 dealers,
@@ -376,7 +384,11 @@ impl Party {
                 self.reshare(session, &key_id, &key, target, setup, round_timeout_ms)
                     .await
             }
-            Request::Retire { key_id, epoch } => self.retire(&key_id, epoch).await,
+            Request::Retire {
+                key_id,
+                epoch,
+                pending_only,
+            } => self.retire(&key_id, epoch, pending_only).await,
             Request::PreparePrimes => self.prepare_primes().await,
             Request::Import {
                 session,

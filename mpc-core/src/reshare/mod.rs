@@ -83,7 +83,7 @@ pub struct ReshareSetup<G: ReshareGroup> {
     /// The new committee, in new share-index order: `new_parties[j]` receives the share of
     /// index `j`, at evaluation point `j + 1`.
     pub new_parties: Vec<PartyIndex>,
-    /// Threshold of the new committee (`1 ≤ t_new ≤ n_new`).
+    /// Threshold of the new committee (`2 ≤ t_new ≤ n_new`).
     pub new_threshold: u16,
     /// The epoch of the new shares (the old key's epoch + 1).
     pub epoch: u32,
@@ -120,6 +120,14 @@ impl<G: ReshareGroup> ReshareSetup<G> {
         let n_new = u16::try_from(self.new_parties.len())
             .map_err(|_| invalid("too many new parties".into()))?;
         crate::ids::check_threshold(self.new_threshold, n_new)?;
+        if self.new_threshold < 2 {
+            // One signer: every new party would hold the whole key.
+            return Err(invalid(
+                "the new threshold must be at least 2 (with 1, every new party holds the \
+                 whole key)"
+                    .into(),
+            ));
+        }
         let mut seen = std::collections::BTreeSet::new();
         if let Some(d) = self.new_parties.iter().find(|p| !seen.insert(**p)) {
             return Err(Error::DuplicateParty(*d));

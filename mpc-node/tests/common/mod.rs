@@ -328,11 +328,12 @@ impl mpc_transport::KeyVault for FaultyVault {
         &self,
         key_id: &str,
         epoch: Option<u32>,
+        stored_hash: Option<&str>,
     ) -> Result<mpc_transport::StoredKey, String> {
-        self.inner.activate(key_id, epoch)
+        self.inner.activate(key_id, epoch, stored_hash)
     }
-    fn retire(&self, key_id: &str, epoch: u32) -> Result<(), String> {
-        mpc_transport::KeyVault::retire(&self.inner, key_id, epoch)
+    fn retire(&self, key_id: &str, epoch: u32, pending_only: bool) -> Result<(), String> {
+        mpc_transport::KeyVault::retire(&self.inner, key_id, epoch, pending_only)
     }
 }
 

@@ -203,7 +203,7 @@ impl Coordinator {
     }
 
     /// Sends `Activate` to every party; all must confirm the key.
-    pub(super) async fn activate_everywhere(
+    async fn activate_everywhere(
         &self,
         key_id: &str,
         key: &KeyRef,
@@ -213,6 +213,7 @@ impl Coordinator {
         let request = Request::Activate {
             key_id: key_id.to_string(),
             epoch: Some(key.epoch),
+            stored_hash: None,
         };
         let (_, outcome) = self.attempt(all.to_vec(), session, request, None).await;
         let responses = match outcome {

@@ -86,6 +86,13 @@ impl Coordinator {
         let n_new = u16::try_from(spec.new_committee.len())
             .map_err(|_| invalid("too many parties".into()))?;
         mpc_core::check_threshold(spec.new_threshold, n_new).map_err(|e| invalid(e.to_string()))?;
+        if spec.new_threshold < 2 {
+            return Err(invalid(
+                "the new threshold must be at least 2 (with 1, every new party holds the whole \
+                 key)"
+                    .into(),
+            ));
+        }
         let unique: BTreeSet<PartyIndex> = spec.new_committee.iter().copied().collect();
         if unique.len() != spec.new_committee.len() {
             return Err(invalid("the new committee lists a party twice".into()));
@@ -213,8 +220,41 @@ impl Coordinator {
     /// [`CoordinatorError::Ceremony`] naming parties that did not confirm (repeat the step;
     /// the old epoch still signs until every new party has confirmed).
     pub async fn activate_epoch(&self, out: &ReshareOutcome) -> Result<(), CoordinatorError> {
-        self.activate_everywhere(&out.key_id, &out.key, &out.committee)
-            .await?;
+        // One request per party, naming the hash it reported for what it stored: a share a
+        // stale run stored later is never activated.
+        let mut failed = Vec::new();
+        let mut why = String::new();
+        for (j, &p) in out.committee.iter().enumerate() {
+            let request = Request::Activate {
+                key_id: out.key_id.clone(),
+                epoch: Some(out.key.epoch),
+                stored_hash: out
+                    .stored_hashes
+                    .get(j)
+                    .map(|h| mpc_core::hexser::to_hex(h)),
+            };
+            match self.call_party(p, request).await {
+                Ok(Response::Activated { key, .. }) if key == out.key => {}
+                Ok(Response::Failed(f)) => {
+                    failed.push(p);
+                    why = f.message;
+                }
+                Ok(_) => {
+                    failed.push(p);
+                    why = "activated another key or answered otherwise".into();
+                }
+                Err(e) => {
+                    failed.push(p);
+                    why = e;
+                }
+            }
+        }
+        if !failed.is_empty() {
+            return Err(ceremony_error(
+                failed,
+                format!("activation not confirmed ({why}); the old epoch still signs"),
+            ));
+        }
         self.set_committee(&out.key, out.committee.clone());
         if let Some(code) = out.chain_code {
             self.add_chain_code(&out.key, code);
@@ -222,25 +262,31 @@ impl Coordinator {
         Ok(())
     }
 
-    /// Step 3: asks each of `parties` to destroy its share of `old` (epoch `old.epoch` of
-    /// `key_id`) and its presignatures, and forgets the old epoch's presignature index.
-    /// Returns the parties that could not be reached or refused, with why (repeat the step
-    /// for them).
+    /// Step 3: asks each of `parties` to destroy its share of epoch `epoch` of `key_id`
+    /// and its presignatures (with `pending_only`, only a share that was never active:
+    /// what an abandoned run left at a party outside the new committee). Returns the
+    /// parties that could not be reached or refused, with why (repeat the step for them).
+    /// The caller forgets the old epoch's presignature index
+    /// ([`Coordinator::forget_presignatures`]).
     pub async fn retire_epoch(
         &self,
         key_id: &str,
-        old: &KeyRef,
+        epoch: u32,
+        pending_only: bool,
         parties: &[PartyIndex],
     ) -> Vec<(PartyIndex, String)> {
-        self.forget_presignatures(old);
         let mut left = Vec::new();
         for &p in parties {
             let request = Request::Retire {
                 key_id: key_id.to_string(),
-                epoch: old.epoch,
+                epoch,
+                pending_only,
             };
             match self.call_party(p, request).await {
-                Ok(Response::Retired { epoch, .. }) if epoch == old.epoch => {}
+                Ok(Response::Retired {
+                    key_id: k,
+                    epoch: e,
+                }) if e == epoch && k == key_id => {}
                 Ok(Response::Failed(f)) => left.push((p, f.message)),
                 Ok(_) => left.push((p, "answered Retire otherwise".into())),
                 Err(e) => left.push((p, e)),

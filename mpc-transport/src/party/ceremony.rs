@@ -57,18 +57,25 @@ pub trait KeyVault: Send + Sync + 'static {
 
     /// Marks the pending share of `key_id` (of `epoch`, or its only pending one) active
     /// (durably) and returns it, with its presignature pool for a presigning engine.
-    /// Activating an active share returns it again.
+    /// Activating an active share returns it again. With `stored_hash` (hex, as
+    /// [`KeyVault::store_pending`] returned it), a share whose hash differs is refused.
     ///
     /// # Errors
-    /// No such key, or storage errors.
-    fn activate(&self, key_id: &str, epoch: Option<u32>) -> Result<StoredKey, String>;
+    /// No such key, another stored share than `stored_hash` names, or storage errors.
+    fn activate(
+        &self,
+        key_id: &str,
+        epoch: Option<u32>,
+        stored_hash: Option<&str>,
+    ) -> Result<StoredKey, String>;
 
     /// Destroys this party's share of epoch `epoch` of `key_id` and its presignature pool
-    /// (nothing to do when there is none).
+    /// (nothing to do when there is none); with `pending_only`, refuses if that share is
+    /// active.
     ///
     /// # Errors
-    /// Storage errors.
-    fn retire(&self, key_id: &str, epoch: u32) -> Result<(), String>;
+    /// An active share with `pending_only`; storage errors.
+    fn retire(&self, key_id: &str, epoch: u32, pending_only: bool) -> Result<(), String>;
 }
 
 /// A share the vault holds, with its key id and committee.
@@ -381,6 +388,20 @@ impl Party {
         held: HeldKey,
         committee: Vec<PartyIndex>,
     ) -> Result<Response, Failure> {
+        self.store_new_for(vault, key_id, held, committee, None)
+            .await
+    }
+
+    /// [`Party::store_new`]; with `resharing`, only while that session is still the newest
+    /// resharing of `key_id` this party joined (checked and stored under one lock).
+    pub(super) async fn store_new_for(
+        &self,
+        vault: &Arc<dyn KeyVault>,
+        key_id: &str,
+        held: HeldKey,
+        committee: Vec<PartyIndex>,
+        resharing: Option<SessionId>,
+    ) -> Result<Response, Failure> {
         let key = held.key_ref();
         let threshold = held.threshold();
         let public_shares = held.public_shares().map_err(internal)?;
@@ -393,7 +414,20 @@ impl Party {
                 held.clone(),
                 committee.clone(),
             );
-            blocking(move || v.store_pending(&id, &h, &c).map_err(internal)).await?
+            let newest = self.resharing.clone();
+            blocking(move || {
+                let newest = newest.lock().map_err(internal)?;
+                if let Some(session) = resharing {
+                    if newest.get(&id) != Some(&session) {
+                        return Err(bad(
+                            "a newer resharing of this key started here: this run's share is \
+                             not stored",
+                        ));
+                    }
+                }
+                v.store_pending(&id, &h, &c).map_err(internal)
+            })
+            .await?
         };
         drop(held);
         self.keys
@@ -426,6 +460,7 @@ impl Party {
         &self,
         key_id: &str,
         epoch: Option<u32>,
+        stored_hash: Option<String>,
     ) -> Result<Response, Failure> {
         let vault = self.vault()?;
         check_key_id(key_id).map_err(bad)?;
@@ -447,7 +482,7 @@ impl Party {
         }
         let stored = blocking({
             let (v, id) = (vault, key_id.to_string());
-            move || v.activate(&id, epoch).map_err(bad)
+            move || v.activate(&id, epoch, stored_hash.as_deref()).map_err(bad)
         })
         .await?;
         let key = stored.key.key_ref();
@@ -466,7 +501,12 @@ impl Party {
     }
 
     /// Destroys this party's share of an old epoch (idempotent).
-    pub(super) async fn retire(&self, key_id: &str, epoch: u32) -> Result<Response, Failure> {
+    pub(super) async fn retire(
+        &self,
+        key_id: &str,
+        epoch: u32,
+        pending_only: bool,
+    ) -> Result<Response, Failure> {
         let vault = self.vault()?;
         check_key_id(key_id).map_err(bad)?;
         {
@@ -488,14 +528,16 @@ impl Party {
         }
         blocking({
             let (v, id) = (vault, key_id.to_string());
-            move || v.retire(&id, epoch).map_err(internal)
+            move || v.retire(&id, epoch, pending_only).map_err(bad)
         })
         .await?;
-        self.keys
-            .write()
-            .map_err(internal)?
-            .active
+        let mut keys = self.keys.write().map_err(internal)?;
+        keys.active
             .retain(|k| !(k.id.as_deref() == Some(key_id) && k.held.epoch() == epoch));
+        if keys.pending.get(key_id).is_some_and(|k| k.epoch == epoch) {
+            keys.pending.remove(key_id);
+        }
+        drop(keys);
         tracing::info!(party = self.me(), key_id, epoch, "old epoch retired");
         Ok(Response::Retired {
             key_id: key_id.to_string(),

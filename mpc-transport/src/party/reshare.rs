@@ -160,9 +160,18 @@ impl Party {
             }
             Err(_) => {
                 self.check_id_for(key_id, key)?;
+                if setup.group_key != key.public_key.as_bytes() {
+                    return Err(bad(
+                        "the resharing setup names another group key than the key asked for",
+                    ));
+                }
                 None
             }
         };
+        self.resharing
+            .lock()
+            .map_err(internal)?
+            .insert(key_id.to_string(), session);
         let needs_primes = matches!(target, SchemeId::Cggmp21Secp256k1 | SchemeId::Gg20Secp256k1);
         let primes = if member && needs_primes {
             let (v, epoch) = (vault.clone(), setup.epoch);
@@ -255,7 +264,8 @@ impl Party {
             }
             (other, _) => return Err(bad(format!("no resharing on {other:?}"))),
         };
-        self.store_new(&vault, key_id, held, committee).await
+        self.store_new_for(&vault, key_id, held, committee, Some(session))
+            .await
     }
 
     /// One resharing run among the setup's participants (deployment parties).

@@ -85,6 +85,17 @@ impl Engine for FrostTaproot {
     }
 }
 
+fn ecdsa_request(k: u8) -> SignRequest {
+    SignRequest::ecdsa([k; 32])
+}
+
+fn ecdsa_check(pk: &PublicKey, r: &SignRequest, sig: &Signature) {
+    let SignPayload::EcdsaPrehash { prehash } = &r.payload else {
+        panic!()
+    };
+    check_ecdsa(pk, prehash, sig);
+}
+
 impl Engine for Cggmp21 {
     fn keygen_2of3() -> Vec<Share<Self>> {
         let primes = test_primes();
@@ -113,13 +124,10 @@ impl Engine for Cggmp21 {
         run_local(runs).unwrap()
     }
     fn request(k: u8) -> SignRequest {
-        SignRequest::ecdsa([k; 32])
+        ecdsa_request(k)
     }
     fn check(pk: &PublicKey, r: &SignRequest, sig: &Signature) {
-        let SignPayload::EcdsaPrehash { prehash } = &r.payload else {
-            panic!()
-        };
-        check_ecdsa(pk, prehash, sig);
+        ecdsa_check(pk, r, sig);
     }
 }
 
@@ -151,13 +159,10 @@ impl Engine for Gg20 {
         run_local(runs).unwrap()
     }
     fn request(k: u8) -> SignRequest {
-        SignRequest::ecdsa([k; 32])
+        ecdsa_request(k)
     }
     fn check(pk: &PublicKey, r: &SignRequest, sig: &Signature) {
-        let SignPayload::EcdsaPrehash { prehash } = &r.payload else {
-            panic!()
-        };
-        check_ecdsa(pk, prehash, sig);
+        ecdsa_check(pk, r, sig);
     }
 }
 

@@ -15,43 +15,8 @@ mod common;
 
 use std::process::Command;
 
-use common::{check, request, Deployment, Fault, BIN};
-use mpc_node::coordinator::{CoordinatorClient, RegisteredKey, Registry};
+use common::{Deployment, Fault, BIN};
 use mpc_node::lifecycle::ReshareRequest;
-
-fn registered(dep: &Deployment, key_id: &str) -> RegisteredKey {
-    Registry::load(&dep.dir.join("keys.json"))
-        .unwrap()
-        .get(key_id)
-        .unwrap()
-        .clone()
-}
-
-/// The key signs as the registry names it; returns the quorum.
-fn signs(dep: &Deployment, key_id: &str, k: u8) -> Vec<u16> {
-    let key = registered(dep, key_id);
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async {
-        let c = connect(dep).await;
-        let msg = [k; 32];
-        let signed = c
-            .coordinator
-            .sign(&key.key_ref(), key.t, &[request(key.scheme, msg)])
-            .await
-            .unwrap();
-        check(key.scheme, &key.public_key, &msg, &signed.signatures[0]);
-        signed.report.attempts.last().unwrap().quorum.clone()
-    })
-}
-
-async fn connect(dep: &Deployment) -> CoordinatorClient {
-    CoordinatorClient::connect(
-        &dep.dir.join("coordinator.toml"),
-        std::time::Duration::from_secs(5),
-    )
-    .await
-    .unwrap()
-}
 
 fn refresh_fails(dep: &Deployment, key_id: &str) -> String {
     let out = Command::new(BIN)
@@ -65,7 +30,7 @@ fn refresh_fails(dep: &Deployment, key_id: &str) -> String {
 
 /// The key is at `epoch` with nothing under way or left to destroy.
 fn settled(dep: &Deployment, key_id: &str, epoch: u32) {
-    let key = registered(dep, key_id);
+    let key = dep.registered(key_id);
     assert_eq!(
         (key.epoch, key.transition, key.retire),
         (epoch, None, Vec::new())
@@ -76,14 +41,7 @@ fn settled(dep: &Deployment, key_id: &str, epoch: u32) {
 fn an_interrupted_lifecycle_step_leaves_a_committee_that_signs_and_a_rerun_finishes_it() {
     let mut dep = Deployment::new("crash", true);
     dep.short_ceremonies(8);
-    let out = dep.keygen("frost-ed25519");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let key_id = v["key_id"].as_str().unwrap().to_string();
+    let key_id = dep.keygen_id("frost-ed25519");
     let dir = dep.dir.clone();
     let slot = |party: u16, epoch: u32| {
         dir.join(format!("party-{party}"))
@@ -95,11 +53,7 @@ fn an_interrupted_lifecycle_step_leaves_a_committee_that_signs_and_a_rerun_finis
     let err = refresh_fails(&dep, &key_id);
     assert!(err.contains("parties [2]"), "{err}");
     settled(&dep, &key_id, 0);
-    assert_eq!(
-        signs(&dep, &key_id, 1),
-        vec![0, 1],
-        "the old committee signs"
-    );
+    assert_eq!(dep.signs(&key_id, 1), vec![0, 1], "the old committee signs");
     dep.parties[2] = Some(dep.spawn(2));
     assert_eq!(dep.command_json(&["refresh", "--key", &key_id])["epoch"], 1);
     settled(&dep, &key_id, 1);
@@ -117,7 +71,7 @@ fn an_interrupted_lifecycle_step_leaves_a_committee_that_signs_and_a_rerun_finis
         "party 0 stored epoch 2"
     );
     settled(&dep, &key_id, 1);
-    assert_eq!(signs(&dep, &key_id, 2), vec![0, 1], "epoch 1 signs");
+    assert_eq!(dep.signs(&key_id, 2), vec![0, 1], "epoch 1 signs");
     dep.parties[2] = Some(dep.spawn(2));
     assert_eq!(dep.command_json(&["refresh", "--key", &key_id])["epoch"], 2);
     settled(&dep, &key_id, 2);
@@ -132,11 +86,11 @@ fn an_interrupted_lifecycle_step_leaves_a_committee_that_signs_and_a_rerun_finis
     assert!(slot(2, 3).join("meta.json").exists());
     assert!(!slot(2, 3).join("active").exists(), "stored, never active");
     settled(&dep, &key_id, 2);
-    assert_eq!(signs(&dep, &key_id, 3), vec![0, 1], "epoch 2 signs");
+    assert_eq!(dep.signs(&key_id, 3), vec![0, 1], "epoch 2 signs");
     dep.parties[2] = Some(dep.spawn(2));
     dep.kill(0);
     // The old epoch also signs with the party that stored a pending new share.
-    assert_eq!(signs(&dep, &key_id, 4), vec![1, 2]);
+    assert_eq!(dep.signs(&key_id, 4), vec![1, 2]);
     dep.parties[0] = Some(dep.spawn(0));
     assert_eq!(dep.command_json(&["refresh", "--key", &key_id])["epoch"], 3);
     settled(&dep, &key_id, 3);
@@ -144,19 +98,19 @@ fn an_interrupted_lifecycle_step_leaves_a_committee_that_signs_and_a_rerun_finis
     // 4. The coordinator stops after every new share is stored, before the switch.
     let rt = tokio::runtime::Runtime::new().unwrap();
     let staged = rt.block_on(async {
-        let c = connect(&dep).await;
-        let key = registered(&dep, &key_id);
+        let c = dep.client().await;
+        let key = dep.registered(&key_id);
         c.stage(&ReshareRequest::refresh(&key), &|_| {})
             .await
             .unwrap()
     });
     assert_eq!((staged.epoch, staged.stored_hashes.len()), (4, 3));
-    assert_eq!(registered(&dep, &key_id).epoch, 3);
+    assert_eq!(dep.registered(&key_id).epoch, 3);
     for p in 0..3 {
         assert!(slot(p, 4).join("meta.json").exists());
         assert!(!slot(p, 4).join("active").exists());
     }
-    assert_eq!(signs(&dep, &key_id, 5), vec![0, 1], "epoch 3 signs");
+    assert_eq!(dep.signs(&key_id, 5), vec![0, 1], "epoch 3 signs");
     let out = Command::new(BIN)
         .args(["refresh", "--json", "--key", &key_id, "--config"])
         .arg(dep.dir.join("coordinator.toml"))
@@ -169,7 +123,7 @@ fn an_interrupted_lifecycle_step_leaves_a_committee_that_signs_and_a_rerun_finis
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("finishing the resharing to epoch 4"));
     settled(&dep, &key_id, 4);
-    assert_eq!(signs(&dep, &key_id, 6), vec![0, 1], "epoch 4 signs");
+    assert_eq!(dep.signs(&key_id, 6), vec![0, 1], "epoch 4 signs");
 
     // 5. Party 1 leaves the committee while it is down: the switch happens without it,
     // and its old share is destroyed when it is back and the command runs again. The new
@@ -189,7 +143,7 @@ fn an_interrupted_lifecycle_step_leaves_a_committee_that_signs_and_a_rerun_finis
         (v["epoch"].as_u64(), v["parties"].clone()),
         (Some(5), serde_json::json!([0, 2]))
     );
-    let key = registered(&dep, &key_id);
+    let key = dep.registered(&key_id);
     assert_eq!(key.transition, None);
     let due: Vec<(u16, u32, bool)> = key
         .retire
@@ -201,11 +155,11 @@ fn an_interrupted_lifecycle_step_leaves_a_committee_that_signs_and_a_rerun_finis
         vec![(1, 4, false), (1, 5, true)],
         "party 1 still holds epoch 4 (and may hold a pending share of epoch 5)"
     );
-    assert_eq!(signs(&dep, &key_id, 7), vec![0, 2], "epoch 5 signs");
+    assert_eq!(dep.signs(&key_id, 7), vec![0, 2], "epoch 5 signs");
     assert!(slot(1, 4).exists());
     dep.parties[1] = Some(dep.spawn(1));
     dep.command_json(&reshare);
     settled(&dep, &key_id, 5);
     assert!(!slot(1, 4).exists(), "party 1 destroyed its old share");
-    assert_eq!(signs(&dep, &key_id, 8), vec![0, 2]);
+    assert_eq!(dep.signs(&key_id, 8), vec![0, 2]);
 }

@@ -16,7 +16,7 @@ mod common;
 
 use std::process::Command;
 
-use common::{check, request, Deployment, BIN};
+use common::{request, Deployment, BIN};
 use mpc_core::chain::ChainEncoder as _;
 use mpc_core::{PublicKey, SchemeId};
 use mpc_node::coordinator::Registry;
@@ -53,25 +53,6 @@ fn addresses(scheme: SchemeId, pk: &PublicKey) -> Vec<String> {
             chain_evm::EvmEncoder::new(1).address(pk).unwrap(),
         ],
     }
-}
-
-/// Signs message `k` with the key as the registry names it now, on the first quorum the
-/// coordinator finds; returns the quorum.
-fn signs(dep: &Deployment, key_id: &str, k: u8) -> Vec<u16> {
-    let registry = Registry::load(&dep.dir.join("keys.json")).unwrap();
-    let key = registry.get(key_id).unwrap().clone();
-    let msg = [k; 32];
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async {
-        let c = dep.client().await;
-        let signed = c
-            .coordinator
-            .sign(&key.key_ref(), key.t, &[request(key.scheme, msg)])
-            .await
-            .unwrap();
-        check(key.scheme, &key.public_key, &msg, &signed.signatures[0]);
-        signed.report.attempts.last().unwrap().quorum.clone()
-    })
 }
 
 /// Each party's public share of the key, as party `from`'s share gives them.
@@ -131,15 +112,8 @@ fn every_engine_grows_from_2of3_to_3of5_with_two_new_parties_under_the_same_addr
     ];
     let mut keys = Vec::new();
     for (name, scheme) in engines {
-        let out = dep.keygen(name);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        let key_id = v["key_id"].as_str().unwrap().to_string();
-        assert_eq!(signs(&dep, &key_id, 1), vec![0, 1]);
+        let key_id = dep.keygen_id(name);
+        assert_eq!(dep.signs(&key_id, 1), vec![0, 1]);
         keys.push((key_id, scheme));
     }
     let before = Registry::load(&dep.dir.join("keys.json")).unwrap();
@@ -179,14 +153,14 @@ fn every_engine_grows_from_2of3_to_3of5_with_two_new_parties_under_the_same_addr
             addresses(*scheme, &old.public_key),
             "every address stays"
         );
-        assert_eq!(signs(&dep, key_id, 2), vec![0, 1, 2]);
+        assert_eq!(dep.signs(key_id, 2), vec![0, 1, 2]);
         old_epoch_refused(&dep, old);
     }
     // A second 3-subset, with both new parties.
     dep.kill(0);
     dep.kill(1);
     for (key_id, _) in &keys {
-        assert_eq!(signs(&dep, key_id, 3), vec![2, 3, 4]);
+        assert_eq!(dep.signs(key_id, 3), vec![2, 3, 4]);
     }
 }
 
@@ -197,14 +171,7 @@ fn a_refreshed_key_has_new_shares_and_a_repaired_party_signs_again() {
         ("frost-ed25519", SchemeId::FrostEd25519),
         ("cggmp21", SchemeId::Cggmp21Secp256k1),
     ] {
-        let out = dep.keygen(name);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        let key_id = v["key_id"].as_str().unwrap().to_string();
+        let key_id = dep.keygen_id(name);
         let old = Registry::load(&dep.dir.join("keys.json"))
             .unwrap()
             .get(&key_id)
@@ -227,7 +194,7 @@ fn a_refreshed_key_has_new_shares_and_a_repaired_party_signs_again() {
             assert_ne!(a, b, "{scheme}: every share changes");
         }
         assert_eq!(public_shares(&dep, &key_id, 2), shares_after);
-        signs(&dep, &key_id, 4);
+        dep.signs(&key_id, 4);
         old_epoch_refused(&dep, &old);
 
         // Party 1's server is lost with its whole store; it is re-provisioned (new
@@ -249,7 +216,7 @@ fn a_refreshed_key_has_new_shares_and_a_repaired_party_signs_again() {
         assert_eq!(v["epoch"], 2);
         // Party 1 signs, with party 2 (party 0 down).
         dep.kill(0);
-        assert_eq!(signs(&dep, &key_id, 5), vec![1, 2]);
+        assert_eq!(dep.signs(&key_id, 5), vec![1, 2]);
         dep.parties[0] = Some(dep.spawn(0));
     }
 }

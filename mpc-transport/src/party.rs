@@ -655,6 +655,23 @@ impl Party {
         Ok(Response::Pool { entries })
     }
 
+    /// [`Party::run`] among deployment parties (key generation, import).
+    async fn run_deployment<O, F>(
+        &self,
+        scheme: SchemeId,
+        session: SessionId,
+        parties: Vec<PartyIndex>,
+        opts: DriveOptions,
+        make: F,
+    ) -> Result<(O, DriveReport), Failure>
+    where
+        O: Send + 'static,
+        F: FnOnce(SessionCtx) -> mpc_core::Result<BoxedProtocol<O>> + Send + 'static,
+    {
+        self.run(scheme, session, parties, Route::Deployment, opts, make)
+            .await
+    }
+
     /// Runs one protocol session on the mesh: `signers` are share indices of the key whose
     /// committee `route` names, or deployment parties ([`Route::Deployment`], a resharing
     /// run). Protocol runs are not `Send`, so the run is built and driven on a blocking-pool

@@ -199,6 +199,51 @@ impl Deployment {
         serde_json::from_slice(&out.stdout).unwrap()
     }
 
+    /// Makes a key of engine `scheme` (`mpc-node keygen`, which must succeed); its key id.
+    pub fn keygen_id(&self, scheme: &str) -> String {
+        let out = self.keygen(scheme);
+        assert!(
+            out.status.success(),
+            "keygen {scheme}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["key_id"].as_str().unwrap().to_string()
+    }
+
+    /// The registry's entry for `key_id` now.
+    pub fn registered(&self, key_id: &str) -> mpc_node::coordinator::RegisteredKey {
+        mpc_node::coordinator::Registry::load(&self.dir.join("keys.json"))
+            .unwrap()
+            .get(key_id)
+            .unwrap()
+            .clone()
+    }
+
+    /// Signs message `[k; 32]` with `key_id` as the registry names it now, on the first
+    /// quorum the coordinator finds among the parties up (checked by an independent
+    /// verifier); returns the quorum.
+    pub fn signs(&self, key_id: &str, k: u8) -> Vec<u16> {
+        let key = self.registered(key_id);
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        rt.block_on(async {
+            let c = mpc_node::coordinator::CoordinatorClient::connect(
+                &self.dir.join("coordinator.toml"),
+                std::time::Duration::from_secs(5),
+            )
+            .await
+            .unwrap();
+            let msg = [k; 32];
+            let signed = c
+                .coordinator
+                .sign(&key.key_ref(), key.t, &[request(key.scheme, msg)])
+                .await
+                .unwrap();
+            check(key.scheme, &key.public_key, &msg, &signed.signatures[0]);
+            signed.report.attempts.last().unwrap().quorum.clone()
+        })
+    }
+
     /// A coordinator client connected to the deployment's parties.
     pub async fn client(&self) -> mpc_node::coordinator::CoordinatorClient {
         mpc_node::coordinator::CoordinatorClient::connect(

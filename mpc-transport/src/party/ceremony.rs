@@ -14,7 +14,7 @@ use mpc_core::{
     SessionId, ThresholdScheme,
 };
 
-use super::{bad, blocking, failure, HeldKey, Party, Route};
+use super::{bad, blocking, failure, HeldKey, Party};
 use crate::control::{Failure, FailureKind, KeyRef, Response};
 
 /// Where a party keeps the shares its ceremonies make (in `mpc-node`: the sealed store).
@@ -254,54 +254,34 @@ impl Party {
             SchemeId::Cggmp21Secp256k1 => {
                 let primes = Self::primes(&vault).await?;
                 let (share, _) = self
-                    .run(
-                        scheme,
-                        session,
-                        parties,
-                        Route::Deployment,
-                        opts,
-                        move |ctx| Cggmp21::keygen(&ctx, t, primes.into()),
-                    )
+                    .run_deployment(scheme, session, parties, opts, move |ctx| {
+                        Cggmp21::keygen(&ctx, t, primes.into())
+                    })
                     .await?;
                 HeldKey::Cggmp21 { share, pool: None }
             }
             SchemeId::Gg20Secp256k1 => {
                 let primes = Self::primes(&vault).await?;
                 let (share, _) = self
-                    .run(
-                        scheme,
-                        session,
-                        parties,
-                        Route::Deployment,
-                        opts,
-                        move |ctx| Gg20::keygen(&ctx, t, primes.into()),
-                    )
+                    .run_deployment(scheme, session, parties, opts, move |ctx| {
+                        Gg20::keygen(&ctx, t, primes.into())
+                    })
                     .await?;
                 HeldKey::Gg20 { share, pool: None }
             }
             SchemeId::FrostEd25519 => {
                 let (share, _) = self
-                    .run(
-                        scheme,
-                        session,
-                        parties,
-                        Route::Deployment,
-                        opts,
-                        move |ctx| FrostEd25519::keygen(&ctx, t, ()),
-                    )
+                    .run_deployment(scheme, session, parties, opts, move |ctx| {
+                        FrostEd25519::keygen(&ctx, t, ())
+                    })
                     .await?;
                 HeldKey::FrostEd25519(share)
             }
             SchemeId::FrostSecp256k1Tr => {
                 let (share, _) = self
-                    .run(
-                        scheme,
-                        session,
-                        parties,
-                        Route::Deployment,
-                        opts,
-                        move |ctx| FrostTaproot::keygen(&ctx, t, ()),
-                    )
+                    .run_deployment(scheme, session, parties, opts, move |ctx| {
+                        FrostTaproot::keygen(&ctx, t, ())
+                    })
                     .await?;
                 HeldKey::FrostTaproot(share)
             }
@@ -343,14 +323,9 @@ impl Party {
             SchemeId::Gg20Secp256k1 => {
                 let share = tss.to_gg20().map_err(bad)?;
                 let (share, _) = self
-                    .run(
-                        scheme,
-                        session,
-                        parties,
-                        Route::Deployment,
-                        opts,
-                        move |ctx| Gg20::certify(&ctx, &share),
-                    )
+                    .run_deployment(scheme, session, parties, opts, move |ctx| {
+                        Gg20::certify(&ctx, &share)
+                    })
                     .await?;
                 HeldKey::Gg20 { share, pool: None }
             }
@@ -358,14 +333,9 @@ impl Party {
                 let share = tss.to_cggmp21().map_err(bad)?;
                 let primes = Self::primes(&vault).await?;
                 let (share, _) = self
-                    .run(
-                        scheme,
-                        session,
-                        parties,
-                        Route::Deployment,
-                        opts,
-                        move |ctx| Cggmp21::aux_info(&ctx, &share, primes),
-                    )
+                    .run_deployment(scheme, session, parties, opts, move |ctx| {
+                        Cggmp21::aux_info(&ctx, &share, primes)
+                    })
                     .await?;
                 HeldKey::Cggmp21 { share, pool: None }
             }

@@ -205,7 +205,7 @@ impl NodeVault {
     /// An unreadable fixture.
     pub fn fresh_primes(&self, epoch: u32) -> Result<PaillierPrimes> {
         match &self.primes {
-            PrimesSource::Generate => Ok(generate_with_progress(self.party)),
+            PrimesSource::Generate => Ok(generate_fresh_with_progress(self.party, epoch)),
             PrimesSource::DangerTestOnlyFixture(path) => {
                 tracing::warn!(
                     party = self.party,
@@ -626,6 +626,23 @@ impl KeyVault for NodeVault {
         self.retire_slot(key_id, epoch, pending_only)
             .map_err(|e| e.to_string())
     }
+}
+
+/// Generates one party's primes for the new shares of epoch `epoch` of a key, printing
+/// progress (a person waits for this).
+fn generate_fresh_with_progress(party: u16, epoch: u32) -> PaillierPrimes {
+    let start = std::time::Instant::now();
+    eprintln!(
+        "party {party}: generating fresh Paillier safe primes ({} bits, two of them) for the \
+         new shares of epoch {epoch}; this takes a minute or more",
+        PaillierPrimes::PRIME_BITS
+    );
+    PaillierPrimes::generate(&mut rand_core::OsRng, |k| {
+        eprintln!(
+            "party {party}: safe prime {k} of 2 found after {:.1?}",
+            start.elapsed()
+        );
+    })
 }
 
 /// Generates one party's primes, printing progress (a person waits for this).

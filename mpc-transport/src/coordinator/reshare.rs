@@ -120,29 +120,7 @@ impl Coordinator {
                 "not connected; every party of the new committee must take part",
             ));
         }
-        let dealers: Vec<PartyIndex> = spec
-            .committee
-            .iter()
-            .copied()
-            .filter(|p| reachable.contains(p) && !spec.not_dealers.contains(p))
-            .take(usize::from(spec.threshold))
-            .collect();
-        if dealers.len() < usize::from(spec.threshold) {
-            let down: Vec<PartyIndex> = spec
-                .committee
-                .iter()
-                .copied()
-                .filter(|p| !reachable.contains(p))
-                .collect();
-            return Err(ceremony_error(
-                down,
-                format!(
-                    "a resharing needs {} dealers of the key's committee {:?}; fewer are \
-                     connected",
-                    spec.threshold, spec.committee
-                ),
-            ));
-        }
+        let dealers = self.pick_dealers(spec, &reachable).await?;
         let span = tracing::info_span!("coordinator.reshare", key_id = %spec.key_id, epoch = spec.key.epoch);
         async {
             let start = Instant::now();
@@ -186,6 +164,57 @@ impl Coordinator {
         }
         .instrument(span)
         .await
+    }
+
+    /// The first `t` parties of the key's committee that are reachable, may deal and hold
+    /// the key's current share (a party that lost its store is asked, refuses, and is
+    /// skipped: it gets a new share as a member of the new committee).
+    async fn pick_dealers(
+        &self,
+        spec: &ReshareSpec,
+        reachable: &[PartyIndex],
+    ) -> Result<Vec<PartyIndex>, CoordinatorError> {
+        let mut dealers = Vec::new();
+        let mut without = Vec::new();
+        for &p in spec
+            .committee
+            .iter()
+            .filter(|p| reachable.contains(p) && !spec.not_dealers.contains(p))
+        {
+            if dealers.len() == usize::from(spec.threshold) {
+                break;
+            }
+            match self
+                .call_party(
+                    p,
+                    Request::Pool {
+                        key: spec.key.clone(),
+                    },
+                )
+                .await
+            {
+                Ok(Response::Pool { .. }) => dealers.push(p),
+                _ => without.push(p),
+            }
+        }
+        if dealers.len() < usize::from(spec.threshold) {
+            let mut named: Vec<PartyIndex> = spec
+                .committee
+                .iter()
+                .copied()
+                .filter(|p| !reachable.contains(p))
+                .collect();
+            named.extend(without);
+            return Err(ceremony_error(
+                named,
+                format!(
+                    "a resharing needs {} dealers holding epoch {} of the key among its \
+                     committee {:?}; fewer are connected with their share",
+                    spec.threshold, spec.key.epoch, spec.committee
+                ),
+            ));
+        }
+        Ok(dealers)
     }
 
     /// The setup as dealer `from`'s share gives it.

@@ -203,6 +203,8 @@ pub struct Party {
     /// The newest resharing session of each key id this party joined: a run that finishes
     /// after a newer one started stores nothing (see `reshare.rs`).
     resharing: Arc<Mutex<std::collections::HashMap<String, SessionId>>>,
+    /// Sessions opened before their run starts (see [`Party::open_early`]).
+    opened: Mutex<std::collections::HashMap<SessionId, crate::tcp::TcpSession>>,
 }
 
 /// Session ids this party has joined (the most recent [`SEEN_SESSIONS`]); a repeated id is
@@ -266,6 +268,7 @@ impl Party {
             opts,
             seen: Mutex::new(SeenSessions::default()),
             resharing: Arc::default(),
+            opened: Mutex::default(),
         }
     }
 
@@ -655,6 +658,39 @@ impl Party {
         Ok(Response::Pool { entries })
     }
 
+    /// Opens session `session` on the mesh (refusing a session id seen before).
+    fn open_session(&self, session: SessionId) -> Result<crate::tcp::TcpSession, Failure> {
+        {
+            let mut seen = lock(&self.seen)?;
+            if !seen.set.insert(session) {
+                return Err(bad("session id already used here"));
+            }
+            seen.order.push_back(session);
+            if seen.order.len() > SEEN_SESSIONS {
+                if let Some(old) = seen.order.pop_front() {
+                    seen.set.remove(&old);
+                }
+            }
+        }
+        self.node.open_session(session).map_err(bad)
+    }
+
+    /// Opens session `session` now, before this party is ready to run it (it is still
+    /// making its Paillier primes, say), so the frames of parties that start earlier wait
+    /// in the session instead of being dropped; the run takes it over.
+    fn open_early(&self, session: SessionId) -> Result<(), Failure> {
+        let t = self.open_session(session)?;
+        lock(&self.opened)?.insert(session, t);
+        Ok(())
+    }
+
+    /// Closes a session opened early whose run will not start.
+    fn close_early(&self, session: SessionId) {
+        if let Ok(mut opened) = self.opened.lock() {
+            opened.remove(&session);
+        }
+    }
+
     /// [`Party::run`] among deployment parties (key generation, import).
     async fn run_deployment<O, F>(
         &self,
@@ -695,19 +731,11 @@ impl Party {
                 .ok_or_else(|| bad("this party is not in the key's committee"))?,
         };
         let ctx = SessionCtx::new(session, scheme, me, &signers).map_err(bad)?;
-        {
-            let mut seen = lock(&self.seen)?;
-            if !seen.set.insert(session) {
-                return Err(bad("session id already used here"));
-            }
-            seen.order.push_back(session);
-            if seen.order.len() > SEEN_SESSIONS {
-                if let Some(old) = seen.order.pop_front() {
-                    seen.set.remove(&old);
-                }
-            }
-        }
-        let transport = self.node.open_session(session).map_err(bad)?;
+        let early = lock(&self.opened)?.remove(&session);
+        let transport = match early {
+            Some(t) => t,
+            None => self.open_session(session)?,
+        };
         let span = tracing::info_span!("party.session", party = self.me(), scheme = %scheme, session = ?session);
         let handle = tokio::runtime::Handle::current();
         let committee = match &route {

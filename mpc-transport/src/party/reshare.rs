@@ -172,10 +172,19 @@ impl Party {
             .lock()
             .map_err(internal)?
             .insert(key_id.to_string(), session);
+        // Making primes takes minutes, more for some parties than others: the session is
+        // open meanwhile, so the others' first messages wait for this party.
+        self.open_early(session)?;
         let needs_primes = matches!(target, SchemeId::Cggmp21Secp256k1 | SchemeId::Gg20Secp256k1);
         let primes = if member && needs_primes {
             let (v, epoch) = (vault.clone(), setup.epoch);
-            Some(blocking(move || v.fresh_paillier_primes(epoch).map_err(internal)).await?)
+            match blocking(move || v.fresh_paillier_primes(epoch).map_err(internal)).await {
+                Ok(p) => Some(p),
+                Err(f) => {
+                    self.close_early(session);
+                    return Err(f);
+                }
+            }
         } else {
             None
         };

@@ -111,17 +111,18 @@ fn an_interrupted_lifecycle_step_leaves_a_committee_that_signs_and_a_rerun_finis
         assert!(!slot(p, 4).join("active").exists());
     }
     assert_eq!(dep.signs(&key_id, 5), vec![0, 1], "epoch 3 signs");
-    let out = Command::new(BIN)
-        .args(["refresh", "--json", "--key", &key_id, "--config"])
-        .arg(dep.dir.join("coordinator.toml"))
-        .output()
-        .unwrap();
+    let config = dep.dir.join("coordinator.toml");
+    let (_, stderr) = dep.run_json(&[
+        "refresh",
+        "--key",
+        &key_id,
+        "--config",
+        config.to_str().unwrap(),
+    ]);
     assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        stderr.contains("finishing the resharing to epoch 4"),
+        "{stderr}"
     );
-    assert!(String::from_utf8_lossy(&out.stderr).contains("finishing the resharing to epoch 4"));
     settled(&dep, &key_id, 4);
     assert_eq!(dep.signs(&key_id, 6), vec![0, 1], "epoch 4 signs");
 

@@ -14,27 +14,17 @@
 
 mod common;
 
-use std::process::Command;
-
-use common::{request, Deployment, BIN};
+use common::{request, Deployment};
 use mpc_core::chain::ChainEncoder as _;
 use mpc_core::{PublicKey, SchemeId};
 use mpc_node::coordinator::Registry;
 use mpc_transport::control::{Request, Response};
 
 fn add_party(dep: &Deployment) -> u64 {
-    let out = Command::new(BIN)
-        .args(["add-party", "--json", "--dir"])
-        .arg(&dep.dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    v["party"].as_u64().unwrap()
+    let dir = dep.dir.to_str().unwrap();
+    dep.run_json(&["add-party", "--dir", dir]).0["party"]
+        .as_u64()
+        .unwrap()
 }
 
 /// Every address the key has on the chains its engine signs for.
@@ -201,16 +191,13 @@ fn a_refreshed_key_has_new_shares_and_a_repaired_party_signs_again() {
         // certificate and TLS key, same index and config) and holds no share.
         dep.kill(1);
         std::fs::remove_dir_all(dep.dir.join("party-1")).unwrap();
-        let out = Command::new(BIN)
-            .args(["add-party", "--json", "--replace", "1", "--dir"])
-            .arg(&dep.dir)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        dep.run_json(&[
+            "add-party",
+            "--replace",
+            "1",
+            "--dir",
+            dep.dir.to_str().unwrap(),
+        ]);
         dep.parties[1] = Some(dep.spawn(1));
         let v = dep.command_json(&["repair", "--key", &key_id, "--party", "1"]);
         assert_eq!(v["epoch"], 2);

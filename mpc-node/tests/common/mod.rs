@@ -181,22 +181,21 @@ impl Deployment {
             .unwrap()
     }
 
+    /// Runs `mpc-node <args> --json`, which must succeed; its JSON output and stderr.
+    pub fn run_json(&self, args: &[&str]) -> (serde_json::Value, String) {
+        let out = Command::new(BIN).args(args).arg("--json").output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "{args:?} failed: {stderr}");
+        (serde_json::from_slice(&out.stdout).unwrap(), stderr)
+    }
+
     /// Runs `mpc-node <args> --json --config coordinator.toml`, which must succeed, and
     /// returns its JSON output.
     pub fn command_json(&self, args: &[&str]) -> serde_json::Value {
-        let out = Command::new(BIN)
-            .args(args)
-            .arg("--json")
-            .arg("--config")
-            .arg(self.dir.join("coordinator.toml"))
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).unwrap()
+        let config = self.dir.join("coordinator.toml");
+        let mut all = args.to_vec();
+        all.extend(["--config", config.to_str().unwrap()]);
+        self.run_json(&all).0
     }
 
     /// Makes a key of engine `scheme` (`mpc-node keygen`, which must succeed); its key id.

@@ -205,13 +205,7 @@ impl Party {
                     _ => None,
                 };
                 let out = self
-                    .run_reshare(
-                        session,
-                        target,
-                        setup.to_setup().map_err(bad)?,
-                        input,
-                        &opts,
-                    )
+                    .run_reshare(session, target, &setup, input, &opts)
                     .await?;
                 if !member {
                     return Ok(dealt(key_id));
@@ -224,13 +218,7 @@ impl Party {
                     _ => None,
                 };
                 let out = self
-                    .run_reshare(
-                        session,
-                        target,
-                        setup.to_setup().map_err(bad)?,
-                        input,
-                        &opts,
-                    )
+                    .run_reshare(session, target, &setup, input, &opts)
                     .await?;
                 if !member {
                     return Ok(dealt(key_id));
@@ -282,10 +270,11 @@ impl Party {
         &self,
         session: SessionId,
         target: SchemeId,
-        setup: ReshareSetup<G>,
+        setup: &SetupRecord,
         dealer: Option<DealerInput<G>>,
         opts: &DriveOptions,
     ) -> Result<ReshareOutput<G>, Failure> {
+        let setup: ReshareSetup<G> = setup.to_setup().map_err(bad)?;
         let participants = setup.participants();
         let (out, _) = self
             .run(

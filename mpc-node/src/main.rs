@@ -244,6 +244,20 @@ impl Scheme {
     }
 }
 
+/// Connects a coordinator client to the deployment of `config` and runs `f` with it.
+fn with_coordinator<T, Fut>(
+    config: &std::path::Path,
+    f: impl FnOnce(mpc_node::coordinator::CoordinatorClient) -> Fut,
+) -> Result<T, Box<dyn std::error::Error>>
+where
+    Fut: std::future::Future<Output = mpc_node::error::Result<T>>,
+{
+    Ok(runtime()?.block_on(async {
+        let c = mpc_node::coordinator::CoordinatorClient::connect(config, CONNECT_WAIT).await?;
+        f(c).await
+    })?)
+}
+
 fn runtime() -> Result<tokio::runtime::Runtime, Box<dyn std::error::Error>> {
     Ok(tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -285,11 +299,7 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             scheme,
             json,
         } => {
-            let key = runtime()?.block_on(async {
-                let c = mpc_node::coordinator::CoordinatorClient::connect(&config, CONNECT_WAIT)
-                    .await?;
-                c.keygen(scheme.id()).await
-            })?;
+            let key = with_coordinator(&config, |c| async move { c.keygen(scheme.id()).await })?;
             print_key(&key, json);
             Ok(())
         }
@@ -299,11 +309,10 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             file,
             json,
         } => {
-            let key = runtime()?.block_on(async {
-                let c = mpc_node::coordinator::CoordinatorClient::connect(&config, CONNECT_WAIT)
-                    .await?;
-                c.import(scheme.id(), &file).await
-            })?;
+            let key = with_coordinator(
+                &config,
+                |c| async move { c.import(scheme.id(), &file).await },
+            )?;
             print_key(&key, json);
             Ok(())
         }
@@ -321,9 +330,7 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 ChainArg::Evm => mpc_node::coordinator::Chain::Evm,
                 ChainArg::Sol => mpc_node::coordinator::Chain::Sol,
             };
-            let signed = runtime()?.block_on(async {
-                let c = mpc_node::coordinator::CoordinatorClient::connect(&config, CONNECT_WAIT)
-                    .await?;
+            let signed = with_coordinator(&config, |c| async move {
                 c.sign_transaction(&key, chain, &text).await
             })?;
             if json {
@@ -387,11 +394,8 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             Ok(())
         }
         Command::Refresh { config, key, json } => {
-            let out = runtime()?.block_on(async {
-                let c = mpc_node::coordinator::CoordinatorClient::connect(&config, CONNECT_WAIT)
-                    .await?;
-                c.refresh(&key, &progress).await
-            })?;
+            let out =
+                with_coordinator(&config, |c| async move { c.refresh(&key, &progress).await })?;
             print_key(&out, json);
             Ok(())
         }
@@ -410,11 +414,11 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 scheme: scheme.map(Scheme::id),
                 not_dealers: Vec::new(),
             };
-            let out = runtime()?.block_on(async {
-                let c = mpc_node::coordinator::CoordinatorClient::connect(&config, CONNECT_WAIT)
-                    .await?;
-                c.reshare(&request, &progress).await
-            })?;
+            let out =
+                with_coordinator(
+                    &config,
+                    |c| async move { c.reshare(&request, &progress).await },
+                )?;
             print_key(&out, json);
             Ok(())
         }
@@ -424,9 +428,7 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             party,
             json,
         } => {
-            let out = runtime()?.block_on(async {
-                let c = mpc_node::coordinator::CoordinatorClient::connect(&config, CONNECT_WAIT)
-                    .await?;
+            let out = with_coordinator(&config, |c| async move {
                 c.repair(&key, party, &progress).await
             })?;
             print_key(&out, json);

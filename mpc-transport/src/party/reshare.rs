@@ -229,30 +229,20 @@ impl Party {
                     }
                     (SchemeId::Cggmp21Secp256k1, Some(primes)) => {
                         let incomplete = Cggmp21::from_reshare(&out).map_err(bad)?;
-                        let n = u16::try_from(committee.len()).map_err(bad)?;
-                        let (share, _) = self
-                            .run(
-                                target,
-                                session.follow_on("cggmp21 aux info after resharing"),
-                                (0..n).collect(),
-                                Route::Committee(committee.clone()),
-                                opts.clone(),
-                                move |ctx| Cggmp21::aux_info(&ctx, &incomplete, primes),
-                            )
+                        let session = session.follow_on("cggmp21 aux info after resharing");
+                        let share = self
+                            .run_new_committee(target, session, &committee, &opts, move |ctx| {
+                                Cggmp21::aux_info(&ctx, &incomplete, primes)
+                            })
                             .await?;
                         HeldKey::Cggmp21 { share, pool: None }
                     }
                     (SchemeId::Gg20Secp256k1, Some(primes)) => {
-                        let n = u16::try_from(committee.len()).map_err(bad)?;
-                        let (share, _) = self
-                            .run(
-                                target,
-                                session.follow_on("gg20 moduli after resharing"),
-                                (0..n).collect(),
-                                Route::Committee(committee.clone()),
-                                opts.clone(),
-                                move |ctx| Gg20::reshared(&ctx, &out, primes),
-                            )
+                        let session = session.follow_on("gg20 moduli after resharing");
+                        let share = self
+                            .run_new_committee(target, session, &committee, &opts, move |ctx| {
+                                Gg20::reshared(&ctx, &out, primes)
+                            })
                             .await?;
                         HeldKey::Gg20 { share, pool: None }
                     }
@@ -285,6 +275,30 @@ impl Party {
                 opts.clone(),
                 move |ctx| reshare::reshare(&ctx, setup, dealer),
             )
+            .await?;
+        Ok(out)
+    }
+
+    /// A run of the whole new committee, by new share index (the step after a resharing
+    /// that gives CGGMP21 and GG20 shares their fresh Paillier keys).
+    async fn run_new_committee<O, F>(
+        &self,
+        target: SchemeId,
+        session: SessionId,
+        committee: &[PartyIndex],
+        opts: &DriveOptions,
+        make: F,
+    ) -> Result<O, Failure>
+    where
+        O: Send + 'static,
+        F: FnOnce(mpc_core::SessionCtx) -> mpc_core::Result<mpc_core::BoxedProtocol<O>>
+            + Send
+            + 'static,
+    {
+        let n = u16::try_from(committee.len()).map_err(bad)?;
+        let route = Route::Committee(committee.to_vec());
+        let (out, _) = self
+            .run(target, session, (0..n).collect(), route, opts.clone(), make)
             .await?;
         Ok(out)
     }

@@ -75,7 +75,8 @@ fn cggmp21_keys(
 fn cggmp21(c: &mut Criterion) {
     let opts = DriveOptions::default();
     let primes = mpc_benches::test_only_primes().unwrap();
-    let request = SignRequest::ecdsa([9u8; 32]);
+    let seen = SeenRequest::hash_message(MessageHash::Sha256, b"bench message");
+    let request = seen.request().clone();
     let mut g = c.benchmark_group("cggmp21");
     g.sample_size(10).measurement_time(Duration::from_secs(20));
     for (t, n) in SETUPS {
@@ -105,7 +106,8 @@ fn cggmp21(c: &mut Criterion) {
 fn cggmp21_online(c: &mut Criterion) {
     let opts = DriveOptions::default();
     let primes = mpc_benches::test_only_primes().unwrap();
-    let request = SignRequest::ecdsa([9u8; 32]);
+    let seen = SeenRequest::hash_message(MessageHash::Sha256, b"bench message");
+    let request = seen.request().clone();
     let mut g = c.benchmark_group("cggmp21");
     g.sample_size(10)
         .sampling_mode(SamplingMode::Flat)
@@ -121,7 +123,7 @@ fn cggmp21_online(c: &mut Criterion) {
                 |presigs| {
                     let partials: Vec<_> = presigs
                         .into_iter()
-                        .map(|p| Cggmp21::partial_sign(p, &request).unwrap())
+                        .map(|p| Cggmp21::partial_sign(p, &seen).unwrap())
                         .collect();
                     Cggmp21::combine(&pk, &request, &partials).unwrap()
                 },

@@ -390,20 +390,25 @@ fn online(
         for (j, presigs) in local.into_iter().enumerate() {
             let i = done + j;
             tr.extend(measure(1, |_| {
-                rt.block_on(coord.sign_presigned(key, a.t, &SignRequest::ecdsa(digest(i))))
-                    .map(drop)
-                    .map_err(|e| e.to_string())
+                rt.block_on(coord.sign_presigned(
+                    key,
+                    a.t,
+                    &SignRequest::hashed_message(MessageHash::Sha256, &msg(i)),
+                ))
+                .map(drop)
+                .map_err(|e| e.to_string())
             }));
             let mut presigs = Some(presigs);
             ip.extend(measure(1, |_| {
                 let presigs = presigs.take().ok_or("presignatures already used")?;
-                let req = SignRequest::ecdsa(digest(i));
+                let seen = SeenRequest::hash_message(MessageHash::Sha256, &msg(i));
+                let req = seen.request();
                 let partials = presigs
                     .into_iter()
-                    .map(|p| Cggmp21::partial_sign(p, &req))
+                    .map(|p| Cggmp21::partial_sign(p, &seen))
                     .collect::<Result<Vec<_>, _>>()
                     .map_err(|e| e.to_string())?;
-                Cggmp21::combine(&pk, &req, &partials)
+                Cggmp21::combine(&pk, req, &partials)
                     .map(drop)
                     .map_err(|e| e.to_string())
             }));

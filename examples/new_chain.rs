@@ -130,7 +130,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             Ok(())
         }
     })?;
-    let signature = sign_all::<FrostEd25519>(&shares, &[0, 2], &derived, &opts)?;
+    let signature = sign_all::<FrostEd25519>(&shares, &[0, 2], derived.request(), &opts)?;
     let signed = chain.finalize(transfer, &[(key, vec![signature])])?;
     // Independent check with ed25519-dalek.
     let PublicKey::Ed25519(pk) = key else {

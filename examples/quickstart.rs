@@ -83,7 +83,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     };
     let pk = cg.first().ok_or("no shares")?.public_key();
-    let req = SignRequest::ecdsa(prehash);
+    // Every party hashes the message itself: a presignature signs only a digest its party
+    // derived (RUSTSEC-2025-0127), never a bare one.
+    let seen = SeenRequest::hash_message(MessageHash::Sha256, &message);
+    let req = seen.request().clone();
     let start = Instant::now();
     let sig = sign_all::<Cggmp21>(&cg, &SIGNERS, &req, &opts)?;
     let full = start.elapsed();
@@ -94,7 +97,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let start = Instant::now();
     let partials = presigs
         .into_iter()
-        .map(|p| Cggmp21::partial_sign(p, &req))
+        .map(|p| Cggmp21::partial_sign(p, &seen))
         .collect::<Result<Vec<_>, _>>()?;
     let sig2 = Cggmp21::combine(&pk, &req, &partials)?;
     let online = start.elapsed();

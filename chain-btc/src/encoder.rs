@@ -234,15 +234,13 @@ impl ChainEncoder for BtcEncoder {
                         merkle_root,
                     },
                 };
-                SignRequest {
-                    payload,
-                    derivation_path: None,
-                    chain_payload: Some(ChainPayload {
-                        chain: "btc".into(),
-                        bytes: bytes.clone(),
-                        item: item(i),
-                    }),
-                }
+                let mut request = SignRequest::from_payload(payload);
+                request.chain_payload = Some(ChainPayload {
+                    chain: "btc".into(),
+                    bytes: bytes.clone(),
+                    item: item(i),
+                });
+                request
             })
             .collect())
     }

@@ -72,7 +72,11 @@ fn sign_requests<S: ThresholdScheme>(
     let key = shares[0].public_key();
     let mine: Vec<SignRequest> = reqs
         .iter()
-        .map(|r| derive_request(enc, &key, r, |_| Ok(())).unwrap())
+        .map(|r| {
+            derive_request(enc, &key, r, |_| Ok(()))
+                .unwrap()
+                .into_request()
+        })
         .collect();
     let sigs = mpc_core::local::sign_batch::<S>(shares, &[0, 2], &mine).unwrap();
     assert_eq!(sigs.len(), reqs.len());

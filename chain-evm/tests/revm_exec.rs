@@ -50,7 +50,9 @@ fn sign(req: &SignRequest) -> Signature {
 fn sign_tx(enc: &EvmEncoder, tx: TypedTransaction) -> Vec<u8> {
     let key = keys()[0].public_key();
     let req = enc.requests(&tx, &key).unwrap().remove(0);
-    let mine = derive_request(enc, &key, &req, |_| Ok(())).unwrap();
+    let mine = derive_request(enc, &key, &req, |_| Ok(()))
+        .unwrap()
+        .into_request();
     let sig = sign(&mine);
     enc.finalize(tx, &[(key, vec![sig])]).unwrap().raw
 }

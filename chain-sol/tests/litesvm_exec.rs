@@ -47,7 +47,9 @@ fn sign(tx: VersionedTransaction, signers: &[u16]) -> chain_sol::SignedTx {
     let key = group_key();
     let reqs = enc.requests(&tx, &key).unwrap();
     assert_eq!(reqs.len(), 1);
-    let mine = derive_request(&enc, &key, &reqs[0], |_| Ok(())).unwrap();
+    let mine = derive_request(&enc, &key, &reqs[0], |_| Ok(()))
+        .unwrap()
+        .into_request();
     let sig = mpc_core::local::sign::<FrostEd25519>(keys(), signers, &mine).unwrap();
     enc.finalize(tx, &[(key, vec![sig])]).unwrap()
 }

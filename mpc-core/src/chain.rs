@@ -11,6 +11,7 @@
 //! its policy to the decoded payload, if it has one). The coordinator cannot choose the
 //! digest.
 
+use crate::seen::SeenRequest;
 use crate::sig::{ChainPayload, PublicKey, SignRequest, Signature};
 
 /// Encodes transactions or messages of one chain for threshold signing.
@@ -136,7 +137,8 @@ pub enum DeriveError<E: std::error::Error + 'static> {
 /// What a party runs before it joins a signing session: decodes the request's payload,
 /// recomputes the requests for `key` with its own encoder, and returns the one at the
 /// request's item, which must equal the request (digest, derivation path). The caller signs
-/// the returned request, never the received one. `policy` sees the decoded payload first
+/// the returned request, never the received one; it is a [`SeenRequest`], which a
+/// presignature accepts. `policy` sees the decoded payload first
 /// and can refuse it.
 ///
 /// # Errors
@@ -147,7 +149,7 @@ pub fn derive_request<C: ChainEncoder>(
     key: &PublicKey,
     request: &SignRequest,
     policy: impl FnOnce(&C::Unsigned) -> Result<(), C::Error>,
-) -> Result<SignRequest, DeriveError<C::Error>> {
+) -> Result<SeenRequest, DeriveError<C::Error>> {
     let payload: &ChainPayload = request
         .chain_payload
         .as_ref()
@@ -167,5 +169,5 @@ pub fn derive_request<C: ChainEncoder>(
     if mine.payload != request.payload || mine.derivation_path != request.derivation_path {
         return Err(DeriveError::Mismatch);
     }
-    Ok(mine)
+    Ok(SeenRequest::from_chain(mine))
 }

@@ -142,6 +142,11 @@ pub enum Error {
     /// A presignature was already used; using it again would leak the key.
     #[error("presignature {0} was already used")]
     PresignatureUsed(String),
+    /// A presignature was asked to sign an ECDSA digest the party did not derive itself
+    /// (RUSTSEC-2025-0127): a digest chosen after the presignature's nonce is known can
+    /// yield a forgery. See [`crate::seen`].
+    #[error("a presignature signs only a digest this party derived from a payload it holds (chain payload or hashed message), not a bare digest")]
+    UnseenDigest,
     /// The presignature does not fit the request (other key, other path, other signers).
     #[error("presignature does not fit the request: {0}")]
     PresignatureMismatch(&'static str),

@@ -60,6 +60,7 @@ pub mod protocol;
 pub mod reshare;
 mod rounds;
 pub mod scheme;
+pub mod seen;
 pub mod share;
 pub mod sig;
 pub mod taproot;
@@ -74,5 +75,6 @@ pub use ids::{check_threshold, CurveId, PartyIndex, SchemeId, SessionCtx, Sessio
 pub use presign_store::{MemoryPresignatures, PoolEntry, PresignatureStore, StoredPresignature};
 pub use protocol::{BoxedProtocol, Message, Protocol, Step, MAX_PAYLOAD};
 pub use scheme::{Presigning, ThresholdScheme};
+pub use seen::{MessageHash, SeenRequest};
 pub use share::{KeyShare, ShareHeader, KEY_SHARE_FORMAT_VERSION};
 pub use sig::{ChainPayload, EcdsaSignature, PublicKey, SignPayload, SignRequest, Signature};

@@ -28,6 +28,7 @@ use crate::error::{Error, Result};
 use crate::hexser::to_hex;
 use crate::ids::PartyIndex;
 use crate::scheme::Presigning;
+use crate::seen::SeenRequest;
 use crate::sig::{PublicKey, SignRequest};
 
 /// What a store needs of a presignature: its public description, a check that a request
@@ -88,7 +89,7 @@ pub struct PoolEntry {
 ///
 /// ```
 /// use std::sync::{Arc, Mutex};
-/// use mpc_core::{Cggmp21, Gg20, MemoryPresignatures, PresignatureStore, PublicKey, SignRequest};
+/// use mpc_core::{Cggmp21, Gg20, MemoryPresignatures, MessageHash, PresignatureStore, PublicKey, SeenRequest};
 ///
 /// let ecdsa: Arc<Mutex<dyn PresignatureStore<Cggmp21>>> =
 ///     Arc::new(Mutex::new(MemoryPresignatures::<Cggmp21>::new()));
@@ -96,7 +97,8 @@ pub struct PoolEntry {
 /// assert!(ecdsa.lock().unwrap().is_empty() && gg20.is_empty());
 /// // An id the store never had is refused; nothing is issued.
 /// let key = PublicKey::secp256k1(&[2; 33]).unwrap_or(PublicKey::Ed25519([0; 32]));
-/// assert!(ecdsa.lock().unwrap().partial_sign(&[1; 32], &key, &SignRequest::ecdsa([0; 32])).is_err());
+/// let request = SeenRequest::hash_message(MessageHash::Sha256, b"hello");
+/// assert!(ecdsa.lock().unwrap().partial_sign(&[1; 32], &key, &request).is_err());
 /// ```
 pub trait PresignatureStore<S: Presigning>: Send {
     /// Adds a presignature.
@@ -125,7 +127,7 @@ pub trait PresignatureStore<S: Presigning>: Send {
         &mut self,
         id: &[u8; 32],
         signing_key: &PublicKey,
-        request: &SignRequest,
+        request: &SeenRequest,
     ) -> Result<S::PartialSignature>;
 
     /// Number of ready presignatures.
@@ -139,15 +141,18 @@ pub trait PresignatureStore<S: Presigning>: Send {
     }
 }
 
-/// Checks that presignature `p` may sign `request` under `signing_key`.
+/// Checks that presignature `p` may sign `request` under `signing_key`: a request the
+/// party derived itself ([`SeenRequest::for_presignature`]), for the presignature's key.
 ///
 /// # Errors
-/// [`Error::PresignatureMismatch`] and the presignature's own check.
+/// [`Error::UnseenDigest`], [`Error::PresignatureMismatch`] and the presignature's own
+/// check.
 pub fn check_fit<P: StoredPresignature>(
     p: &P,
     signing_key: &PublicKey,
-    request: &SignRequest,
+    request: &SeenRequest,
 ) -> Result<()> {
+    let request = request.for_presignature()?;
     if p.signing_key() != *signing_key {
         return Err(Error::PresignatureMismatch(
             "the presignature was made for another key",
@@ -167,7 +172,7 @@ pub fn take_to_sign<P: StoredPresignature>(
     ready: &mut BTreeMap<[u8; 32], P>,
     id: &[u8; 32],
     signing_key: &PublicKey,
-    request: &SignRequest,
+    request: &SeenRequest,
     consume: impl FnOnce() -> Result<()>,
 ) -> Result<P> {
     let p = ready
@@ -236,7 +241,7 @@ where
         &mut self,
         id: &[u8; 32],
         signing_key: &PublicKey,
-        request: &SignRequest,
+        request: &SeenRequest,
     ) -> Result<S::PartialSignature> {
         let consumed = &mut self.consumed;
         let p = take_to_sign(&mut self.ready, id, signing_key, request, || {

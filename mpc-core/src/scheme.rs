@@ -3,6 +3,7 @@
 use crate::error::{Error, Result};
 use crate::ids::{SchemeId, SessionCtx};
 use crate::protocol::BoxedProtocol;
+use crate::seen::SeenRequest;
 use crate::share::KeyShare;
 use crate::sig::{PublicKey, SignRequest, Signature};
 
@@ -118,13 +119,16 @@ pub trait Presigning: ThresholdScheme {
         path: Option<&[u32]>,
     ) -> Result<BoxedProtocol<Self::Presignature>>;
 
-    /// The non-interactive online step. Consumes the presignature.
+    /// The non-interactive online step. Consumes the presignature. The request is one the
+    /// party derived itself ([`SeenRequest`]): a presignature never signs a bare digest
+    /// taken on trust (RUSTSEC-2025-0127).
     ///
     /// # Errors
-    /// [`Error::PresignatureMismatch`] if the request's path differs from the presignature's.
+    /// [`Error::UnseenDigest`] for a digest taken on trust; [`Error::PresignatureMismatch`]
+    /// if the request's path differs from the presignature's.
     fn partial_sign(
         presignature: Self::Presignature,
-        request: &SignRequest,
+        request: &SeenRequest,
     ) -> Result<Self::PartialSignature>;
 
     /// Combines `t` partial signatures and verifies the result under `public_key` (the

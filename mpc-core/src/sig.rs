@@ -197,6 +197,10 @@ pub struct SignRequest {
     /// Optional unsigned chain payload the digest was derived from.
     #[serde(default)]
     pub chain_payload: Option<ChainPayload>,
+    /// Optional message an ECDSA digest is the hash of, with its hash function (see
+    /// [`crate::seen::SeenRequest::from_preimage`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preimage: Option<crate::seen::Preimage>,
 }
 
 impl SignRequest {
@@ -217,12 +221,18 @@ impl SignRequest {
             message: message.into(),
         })
     }
+    /// ECDSA over the digest of `message` under `hash`, carrying the message so every
+    /// party hashes it itself ([`crate::seen::SeenRequest::from_preimage`]).
+    pub fn hashed_message(hash: crate::seen::MessageHash, message: &[u8]) -> Self {
+        crate::seen::SeenRequest::hash_message(hash, message).into_request()
+    }
     /// A request for `payload` with no derivation path.
     pub fn from_payload(payload: SignPayload) -> Self {
         SignRequest {
             payload,
             derivation_path: None,
             chain_payload: None,
+            preimage: None,
         }
     }
     /// Sets a non-hardened derivation path.

@@ -119,15 +119,15 @@ fn cggmp21_presignature_signs_once_and_second_use_is_refused() {
     );
     let mut stores = stores_of(presigs);
     let h = prehash("presigned");
-    let req = SignRequest::ecdsa(h);
+    let seen = SeenRequest::hash_message(MessageHash::Sha256, b"presigned");
     let partials: Vec<_> = stores
         .iter_mut()
-        .map(|s| s.partial_sign(&id, &pk, &req).unwrap())
+        .map(|s| s.partial_sign(&id, &pk, &seen).unwrap())
         .collect();
-    let sig = Cggmp21::combine(&pk, &req, &partials).unwrap();
+    let sig = Cggmp21::combine(&pk, seen.request(), &partials).unwrap();
     check_ecdsa(&pk, &h, &sig);
     // A second use, for any message, is refused.
-    let other = SignRequest::ecdsa(prehash("another message"));
+    let other = SeenRequest::hash_message(MessageHash::Sha256, b"another message");
     for s in &mut stores {
         assert!(matches!(
             s.partial_sign(&id, &pk, &other),
@@ -150,19 +150,18 @@ fn cggmp21_presignature_with_path_and_bad_partials() {
     let child = Cggmp21::signing_key(&shares[0], Some(&path)).unwrap();
     let presigs = presign(shares, &[1, 2], Some(&path));
     assert!(presigs.iter().all(|p| p.signing_key() == child));
-    let h = prehash("presigned child");
     // A request with another path is refused (the path is fixed at presigning).
     let mut presigs = presigs.into_iter();
     let (p1, p2) = (presigs.next().unwrap(), presigs.next().unwrap());
-    let wrong = SignRequest::ecdsa(h);
+    let wrong = SeenRequest::hash_message(MessageHash::Sha256, b"presigned child");
     assert!(matches!(
         Cggmp21::partial_sign(p1, &wrong),
         Err(Error::PresignatureMismatch(_))
     ));
     // p1 is gone now (consumed by value); p2 alone cannot make a valid signature.
-    let req = SignRequest::ecdsa(h).with_path(&path);
+    let req = wrong.with_path(&path);
     let part2 = Cggmp21::partial_sign(p2, &req).unwrap();
-    let err = Cggmp21::combine(&child, &req, &[part2]).unwrap_err();
+    let err = Cggmp21::combine(&child, req.request(), &[part2]).unwrap_err();
     assert!(
         matches!(err, Error::InvalidSignature { ref culprits } if culprits == &[2]),
         "{err}"
@@ -212,13 +211,14 @@ fn cggmp21_bad_request_does_not_burn_a_stored_presignature() {
     let mut stores = stores_of(presign(shares, &[0, 1], Some(&path)));
     let h = prehash("kept");
     let child = Cggmp21::signing_key(&shares[0], Some(&path)).unwrap();
+    let wrong_path = SeenRequest::hash_message(MessageHash::Sha256, b"kept");
+    let right = wrong_path.clone().with_path(&path);
     // An unknown id is refused.
-    let unknown =
-        stores[0].partial_sign(&[0u8; 32], &child, &SignRequest::ecdsa(h).with_path(&path));
+    let unknown = stores[0].partial_sign(&[0u8; 32], &child, &right);
     assert!(matches!(unknown, Err(Error::PresignatureUsed(_))));
-    let right = SignRequest::ecdsa(h).with_path(&path);
-    let wrong_path = SignRequest::ecdsa(h);
-    let wrong_kind = SignRequest::bip340(h.to_vec(), None);
+    let wrong_kind = SeenRequest::message(SignRequest::bip340(h.to_vec(), None)).unwrap();
+    // The same digest and path, bare: the party did not derive it (RUSTSEC-2025-0127).
+    let bare = SeenRequest::unchecked(SignRequest::ecdsa(h).with_path(&path));
     let group = shares[0].public_key();
     let partials: Vec<_> = stores
         .iter_mut()
@@ -232,6 +232,10 @@ fn cggmp21_bad_request_does_not_burn_a_stored_presignature() {
                 s.partial_sign(&pid, &child, &wrong_kind),
                 Err(Error::RequestMismatch { .. })
             ));
+            assert!(matches!(
+                s.partial_sign(&pid, &child, &bare),
+                Err(Error::UnseenDigest)
+            ));
             // The group key instead of the derived one the presignature signs for.
             assert!(matches!(
                 s.partial_sign(&pid, &group, &right),
@@ -241,6 +245,6 @@ fn cggmp21_bad_request_does_not_burn_a_stored_presignature() {
             s.partial_sign(&pid, &child, &right).unwrap()
         })
         .collect();
-    let sig = Cggmp21::combine(&child, &right, &partials).unwrap();
+    let sig = Cggmp21::combine(&child, right.request(), &partials).unwrap();
     check_ecdsa(&child, &h, &sig);
 }

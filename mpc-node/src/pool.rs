@@ -29,7 +29,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use mpc_core::presign_store::{take_to_sign, PoolEntry, PresignatureStore, StoredPresignature};
-use mpc_core::{Presigning, PublicKey, SignRequest};
+use mpc_core::{Presigning, PublicKey, SeenRequest};
 
 use crate::error::{io, NodeError, Result};
 use crate::seal::{Label, SecretKind};
@@ -163,7 +163,7 @@ impl<S: Presigning> PresignatureStore<S> for DurablePool<S> {
         &mut self,
         id: &[u8; 32],
         signing_key: &PublicKey,
-        request: &SignRequest,
+        request: &SeenRequest,
     ) -> mpc_core::Result<S::PartialSignature> {
         let (journal, path, consumed) = (&mut self.journal, &self.journal_path, &mut self.consumed);
         let p = take_to_sign(&mut self.ready, id, signing_key, request, || {

@@ -17,7 +17,7 @@ use std::process::Command;
 
 use common::{check_ecdsa, check_ed25519, vectors, Deployment, BIN};
 use mpc_core::import::TssLibKey;
-use mpc_core::SignRequest;
+use mpc_core::{MessageHash, SignRequest};
 use mpc_node::coordinator::Registry;
 
 fn place(dep: &Deployment, kind: &str, name: &str, file_of: impl Fn(usize) -> usize) {
@@ -108,10 +108,14 @@ fn tss_lib_keys_import_across_party_processes_and_sign_under_the_same_key() {
             .await
             .unwrap();
         assert_eq!(report.attempts.len(), 1);
-        let msg = [0x6b; 32];
+        let msg = MessageHash::Keccak256.digest(b"imported gg20 online");
         let online = c
             .coordinator
-            .sign_presigned(&gg20.key_ref(), 3, &SignRequest::ecdsa(msg))
+            .sign_presigned(
+                &gg20.key_ref(),
+                3,
+                &SignRequest::hashed_message(MessageHash::Keccak256, b"imported gg20 online"),
+            )
             .await
             .unwrap();
         assert!(!online.report.fell_back_to_full, "{}", online.report);

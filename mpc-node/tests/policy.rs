@@ -199,7 +199,7 @@ fn policy_refuses_each_unsafe_transaction_naming_the_rule_and_logs_every_decisio
         match refused_by {
             None => {
                 let derived = out.unwrap_or_else(|e| panic!("{what}: {e}"));
-                assert_eq!(derived.payload, req.payload, "{what}");
+                assert_eq!(derived.request().payload, req.payload, "{what}");
             }
             Some(rule) => {
                 let e = out.expect_err(what);

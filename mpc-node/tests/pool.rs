@@ -63,7 +63,7 @@ fn consumed_presignature_stays_consumed_across_restarts_and_stale_copies() {
     // A stale copy of `a`'s file, as a backup restore would bring back.
     let file_a = presig_file(&d, &ida);
     let stale = std::fs::read(&file_a).unwrap();
-    let req = SignRequest::ecdsa([1; 32]);
+    let req = SeenRequest::hash_message(MessageHash::Sha256, &[1; 32]);
     pool.partial_sign(&ida, &key, &req).unwrap();
     assert!(!file_a.exists());
     assert!(matches!(
@@ -107,7 +107,7 @@ fn concurrent_takers_never_share_a_presignature() {
             .map(|k| {
                 let pool = pool.clone();
                 s.spawn(move || {
-                    let req = SignRequest::ecdsa([k; 32]);
+                    let req = SeenRequest::hash_message(MessageHash::Sha256, &[k; 32]);
                     pool.lock().unwrap().partial_sign(&id, &key, &req).is_ok()
                 })
             })
@@ -129,14 +129,27 @@ fn request_that_does_not_fit_does_not_burn_it_and_torn_journal_is_cut() {
     let mut pool = open::<Cggmp21>(&d);
     pool.insert(p).unwrap();
     // Wrong path, wrong key, wrong kind: refused, the presignature stays.
-    let plain = SignRequest::ecdsa([2; 32]);
+    let plain = SeenRequest::hash_message(MessageHash::Sha256, &[2; 32]);
     assert!(pool.partial_sign(&id, &key, &plain).is_err());
     assert!(pool
         .partial_sign(&id, &key, &plain.clone().with_path(&[1, 2]))
         .is_err());
     assert!(pool
-        .partial_sign(&id, &derived, &SignRequest::ed25519(b"x".to_vec()))
+        .partial_sign(
+            &id,
+            &derived,
+            &SeenRequest::unchecked(SignRequest::ed25519(b"x".to_vec()))
+        )
         .is_err());
+    // The right key and path, but a bare digest taken on trust (RUSTSEC-2025-0127).
+    assert!(matches!(
+        pool.partial_sign(
+            &id,
+            &derived,
+            &SeenRequest::unchecked(SignRequest::ecdsa([2; 32]).with_path(&[1, 2]))
+        ),
+        Err(Error::UnseenDigest)
+    ));
     assert_eq!(pool.len(), 1);
     drop(pool);
 
@@ -194,19 +207,19 @@ fn gg20_presignatures_sign_once_across_a_restart() {
     for (d, p) in dirs.iter().zip(presigs) {
         open::<Gg20>(d).insert(p).unwrap();
     }
-    let prehash = [0x42; 32];
-    let req = SignRequest::ecdsa(prehash);
+    let seen = SeenRequest::hash_message(MessageHash::Sha256, b"gg20 pool");
+    let prehash: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(b"gg20 pool").into();
     // Restarted pools: each reads its presignature back from the sealed file.
     let partials: Vec<_> = dirs
         .iter()
-        .map(|d| open::<Gg20>(d).partial_sign(&id, &key, &req).unwrap())
+        .map(|d| open::<Gg20>(d).partial_sign(&id, &key, &seen).unwrap())
         .collect();
-    let sig = Gg20::combine(&key, &req, &partials).unwrap();
+    let sig = Gg20::combine(&key, seen.request(), &partials).unwrap();
     check_ecdsa(&key, &prehash, &sig);
     for d in &dirs {
         let mut pool = open::<Gg20>(d);
         assert!(pool.is_consumed(&id));
-        assert!(pool.partial_sign(&id, &key, &req).is_err());
+        assert!(pool.partial_sign(&id, &key, &seen).is_err());
         drop(pool);
         let _ = std::fs::remove_dir_all(d);
     }

@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use mpc_core::{
     BoxedProtocol, Cggmp21, Cggmp21Share, FrostEd25519, FrostTaproot, Gg20, Gg20Share, KeyShare,
-    PartyIndex, PresignatureStore, Presigning, PublicKey, SchemeId, SessionCtx, SessionId,
-    SignRequest, Signature, ThresholdScheme,
+    PartyIndex, PresignatureStore, Presigning, PublicKey, SchemeId, SeenRequest, SessionCtx,
+    SessionId, SignRequest, Signature, ThresholdScheme,
 };
 use tokio::net::TcpListener;
 
@@ -44,16 +44,18 @@ pub struct RequestContext {
 /// Decides what a party signs.
 ///
 /// ```
-/// use mpc_core::{PublicKey, SchemeId, SignPayload, SignRequest};
+/// use mpc_core::{PublicKey, SchemeId, SeenRequest, SignPayload, SignRequest};
 /// use mpc_transport::{KeyRef, RequestPolicy};
 ///
 /// /// Signs only Ed25519 messages that start with "memo:".
 /// struct MemosOnly;
 ///
 /// impl RequestPolicy for MemosOnly {
-///     fn approve(&self, _key: &KeyRef, r: &SignRequest) -> Result<SignRequest, String> {
+///     fn approve(&self, _key: &KeyRef, r: &SignRequest) -> Result<SeenRequest, String> {
 ///         match &r.payload {
-///             SignPayload::Ed25519 { message } if message.starts_with(b"memo:") => Ok(r.clone()),
+///             SignPayload::Ed25519 { message } if message.starts_with(b"memo:") => {
+///                 SeenRequest::message(r.clone()).map_err(|e| e.to_string())
+///             }
 ///             _ => Err("only memos".into()),
 ///         }
 ///     }
@@ -65,11 +67,13 @@ pub struct RequestContext {
 /// ```
 pub trait RequestPolicy: Send + Sync + 'static {
     /// Returns the request the party will sign for `key`: derived by the party itself from
-    /// what `request` carries (never `request` taken on trust), or a refusal.
+    /// what `request` carries (never `request` taken on trust), or a refusal. A
+    /// presignature signs the result only if it is not an ECDSA digest taken on trust
+    /// ([`SeenRequest::unchecked`]; see `mpc_core::seen`).
     ///
     /// # Errors
     /// A refusal, with the reason sent back to the coordinator.
-    fn approve(&self, key: &KeyRef, request: &SignRequest) -> Result<SignRequest, String>;
+    fn approve(&self, key: &KeyRef, request: &SignRequest) -> Result<SeenRequest, String>;
 
     /// [`RequestPolicy::approve`] with where the request comes from; the party server
     /// calls this one. The default ignores the context.
@@ -81,21 +85,27 @@ pub trait RequestPolicy: Send + Sync + 'static {
         ctx: &RequestContext,
         key: &KeyRef,
         request: &SignRequest,
-    ) -> Result<SignRequest, String> {
+    ) -> Result<SeenRequest, String> {
         let _ = ctx;
         self.approve(key, request)
     }
 }
 
-/// Signs whatever digest the coordinator sends. For tests and benchmarks of the protocols
+/// Signs whatever the coordinator sends: a digest with a message (a preimage) is hashed
+/// and checked, anything else is taken on trust ([`SeenRequest::unchecked`], which a
+/// presignature refuses for an ECDSA digest). For tests and benchmarks of the protocols
 /// alone, or a deployment where the coordinator is trusted with the digest; a custody
 /// deployment derives requests from the chain payload instead.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct UncheckedRequests;
 
 impl RequestPolicy for UncheckedRequests {
-    fn approve(&self, _key: &KeyRef, request: &SignRequest) -> Result<SignRequest, String> {
-        Ok(request.clone())
+    fn approve(&self, _key: &KeyRef, request: &SignRequest) -> Result<SeenRequest, String> {
+        if request.preimage.is_some() {
+            SeenRequest::from_preimage(request).map_err(|e| e.to_string())
+        } else {
+            Ok(SeenRequest::unchecked(request.clone()))
+        }
     }
 }
 
@@ -450,7 +460,7 @@ impl Party {
         ctx: &RequestContext,
         key: &KeyRef,
         requests: &[SignRequest],
-    ) -> Result<Vec<SignRequest>, Failure> {
+    ) -> Result<Vec<SeenRequest>, Failure> {
         let (policy, key, requests) = (self.policy.clone(), key.clone(), requests.to_vec());
         let ctx = ctx.clone();
         blocking(move || {
@@ -493,7 +503,12 @@ impl Party {
         if requests.is_empty() {
             return Err(bad("nothing to sign"));
         }
-        let approved = self.approve_all(ctx, key, requests).await?;
+        let approved: Vec<SignRequest> = self
+            .approve_all(ctx, key, requests)
+            .await?
+            .into_iter()
+            .map(SeenRequest::into_request)
+            .collect();
         let opts = self.drive_options(round_timeout_ms);
         let k = self.key(key)?;
         let signers = k.share_indices(&signers)?;
@@ -779,13 +794,14 @@ async fn partial_with<S>(
     share: &KeyShare<S::Data>,
     pool: &SharedStore<S>,
     id: [u8; 32],
-    approved: SignRequest,
+    approved: SeenRequest,
 ) -> Result<Response, Failure>
 where
     S: Presigning + 'static,
     S::PartialSignature: Into<PartialSignature> + Send,
 {
-    let signing_key = S::signing_key(share, approved.derivation_path.as_deref()).map_err(bad)?;
+    let path = approved.request().derivation_path.clone();
+    let signing_key = S::signing_key(share, path.as_deref()).map_err(bad)?;
     let pool = pool.clone();
     // The pool marks the id consumed (a durable pool: on disk, flushed) before the partial
     // signature exists; that runs off the async workers.
@@ -863,6 +879,7 @@ impl From<mpc_core::Error> for Failure {
         use mpc_core::Error as E;
         let kind = match &e {
             E::PresignatureUsed(_) | E::PresignatureMismatch(_) => FailureKind::Presignature,
+            E::UnseenDigest => FailureKind::Refused,
             E::Storage(_) => FailureKind::Internal,
             _ => FailureKind::BadRequest,
         };

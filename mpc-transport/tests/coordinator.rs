@@ -61,11 +61,11 @@ fn key_ref<D>(s: &KeyShare<D>) -> KeyRef {
 struct MaybeStall(Arc<AtomicBool>);
 
 impl RequestPolicy for MaybeStall {
-    fn approve(&self, _k: &KeyRef, r: &SignRequest) -> Result<SignRequest, String> {
+    fn approve(&self, k: &KeyRef, r: &SignRequest) -> Result<SeenRequest, String> {
         if self.0.load(Ordering::SeqCst) {
             std::thread::sleep(Duration::from_secs(30));
         }
-        Ok(r.clone())
+        UncheckedRequests.approve(k, r)
     }
 }
 
@@ -267,9 +267,23 @@ fn coordinator_signs_with_every_engine() {
         let ec = key_ref(&k.ec[0]);
         coord.presign(&ec, 2, None).await.unwrap();
         assert_eq!(coord.presignatures_ready(&ec, None), 1);
-        let prehash = [8u8; 32];
+        // A bare digest never takes a presignature (RUSTSEC-2025-0127): it is signed in
+        // full and the presignature stays ready.
         let out = coord
-            .sign_presigned(&ec, 2, &SignRequest::ecdsa(prehash))
+            .sign_presigned(&ec, 2, &SignRequest::ecdsa([8u8; 32]))
+            .await
+            .unwrap();
+        check_ecdsa(&k.ec[0].public_key(), [8u8; 32], &out.signatures[0]);
+        assert!(out.report.fell_back_to_full);
+        assert_eq!(coord.presignatures_ready(&ec, None), 1);
+        // A digest with its message (each party hashes it) signs with the presignature.
+        let prehash = MessageHash::Sha256.digest(b"online");
+        let out = coord
+            .sign_presigned(
+                &ec,
+                2,
+                &SignRequest::hashed_message(MessageHash::Sha256, b"online"),
+            )
             .await
             .unwrap();
         check_ecdsa(&k.ec[0].public_key(), prehash, &out.signatures[0]);
@@ -400,7 +414,7 @@ fn presignatures_are_never_shared_or_reused_across_a_restart() {
         for b in 0..3u8 {
             let (coord, ec) = (coord.clone(), ec.clone());
             set.spawn(async move {
-                let req = SignRequest::ecdsa([b + 100; 32]);
+                let req = SignRequest::hashed_message(MessageHash::Sha256, &[b + 100; 32]);
                 (b, coord.sign_presigned(&ec, 2, &req).await.unwrap())
             });
         }
@@ -408,7 +422,8 @@ fn presignatures_are_never_shared_or_reused_across_a_restart() {
     });
     let mut used = HashSet::new();
     for (b, out) in &outs {
-        check_ecdsa(&k.ec[0].public_key(), [b + 100; 32], &out.signatures[0]);
+        let prehash = MessageHash::Sha256.digest(&[b + 100; 32]);
+        check_ecdsa(&k.ec[0].public_key(), prehash, &out.signatures[0]);
         assert!(!out.report.fell_back_to_full);
         assert!(used.insert(out.report.attempts[0].presignature.clone().unwrap()));
     }
@@ -442,26 +457,61 @@ fn presignatures_are_never_shared_or_reused_across_a_restart() {
         let only: HashMap<u16, SocketAddr> = [(p, cluster.control[&p])].into();
         let c = Coordinator::start(&id, &only, opts(20_000, 1)).unwrap();
         c.wait_connected(1, Duration::from_secs(10)).await;
-        c.call_party(
-            p,
-            Request::PartialSign {
-                key: ec.clone(),
-                presignature: used_id,
-                request: SignRequest::ecdsa([1; 32]),
-            },
+        let used = c
+            .call_party(
+                p,
+                Request::PartialSign {
+                    key: ec.clone(),
+                    presignature: used_id,
+                    request: SignRequest::hashed_message(MessageHash::Sha256, &[1; 32]),
+                },
+            )
+            .await;
+        // The one left, asked for a bare digest (RUSTSEC-2025-0127): refused, kept.
+        let left: [u8; 32] = hex::decode(
+            pool_ids(&cluster.pools[usize::from(p)])
+                .iter()
+                .next()
+                .unwrap(),
         )
-        .await
+        .unwrap()
+        .try_into()
+        .unwrap();
+        let bare = c
+            .call_party(
+                p,
+                Request::PartialSign {
+                    key: ec.clone(),
+                    presignature: left,
+                    request: SignRequest::ecdsa([1; 32]),
+                },
+            )
+            .await;
+        (used, bare)
     });
-    match resp {
+    match resp.0 {
         Ok(Response::Failed(f)) => assert_eq!(f.kind, FailureKind::Presignature, "{f:?}"),
         other => panic!("{other:?}"),
     }
+    match resp.1 {
+        Ok(Response::Failed(f)) => assert_eq!(f.kind, FailureKind::Refused, "{f:?}"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(pool_ids(&cluster.pools[usize::from(p)]).len(), 1);
 
     // The last one signs.
     let out = rt
-        .block_on(coord.sign_presigned(&ec, 2, &SignRequest::ecdsa([3; 32])))
+        .block_on(coord.sign_presigned(
+            &ec,
+            2,
+            &SignRequest::hashed_message(MessageHash::Sha256, &[3; 32]),
+        ))
         .unwrap();
-    check_ecdsa(&k.ec[0].public_key(), [3; 32], &out.signatures[0]);
+    check_ecdsa(
+        &k.ec[0].public_key(),
+        MessageHash::Sha256.digest(&[3; 32]),
+        &out.signatures[0],
+    );
     assert!(!out.report.fell_back_to_full);
 }
 

@@ -21,6 +21,7 @@ use crate::error::{Error, Result};
 use crate::ids::{CurveId, PartyIndex, SchemeId, SessionCtx, SessionId};
 use crate::protocol::BoxedProtocol;
 use crate::scheme::{check_keygen, check_signers, Presigning, ThresholdScheme};
+use crate::seen::SeenRequest;
 use crate::share::{invalid, EngineData, KeyShare, ShareHeader, KEY_SHARE_FORMAT_VERSION};
 use crate::sig::{PublicKey, SignPayload, SignRequest, Signature};
 use crate::verify::canonical_ecdsa;
@@ -572,7 +573,8 @@ impl Presigning for Cggmp21 {
         Ok(boxed(ctx, 0, Box::new(machine)))
     }
 
-    fn partial_sign(presig: Cggmp21Presignature, request: &SignRequest) -> Result<Cggmp21Partial> {
+    fn partial_sign(presig: Cggmp21Presignature, request: &SeenRequest) -> Result<Cggmp21Partial> {
+        let request = request.for_presignature()?;
         presig.check_request(request)?;
         let prehash = prehash_of(request)?;
         let msg = DataToSign::from_scalar(Scalar::from_be_bytes_mod_order(prehash));

@@ -38,7 +38,7 @@ use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 use mpc_core::chain::{derive_request, ChainEncoder};
-use mpc_core::{PublicKey, SignRequest};
+use mpc_core::{PublicKey, SeenRequest, SignRequest};
 use mpc_transport::{KeyRef, RequestContext, RequestPolicy};
 
 pub use self::btc::BtcRules;
@@ -76,8 +76,8 @@ impl core::fmt::Display for Refusal {
 /// A request the party derived itself, with a summary of what it signs.
 #[derive(Debug, Clone)]
 pub struct Approved {
-    /// The request to sign.
-    pub request: SignRequest,
+    /// The request to sign, as the party derived it.
+    pub request: SeenRequest,
     /// The decoded transaction, for the audit log.
     pub summary: String,
 }
@@ -86,7 +86,7 @@ pub struct Approved {
 /// is one registration:
 ///
 /// ```
-/// use mpc_core::SignRequest;
+/// use mpc_core::{SeenRequest, SignRequest};
 /// use mpc_node::policy::{Approved, ChainRegistry, ChainRules, NodePolicy, Refusal};
 /// use mpc_transport::{KeyRef, RequestPolicy};
 ///
@@ -102,7 +102,9 @@ pub struct Approved {
 ///         }
 ///         let mut derived = SignRequest::ed25519(p.bytes.clone());
 ///         derived.chain_payload = Some(p.clone());
-///         Ok(Approved { request: derived, summary: String::from_utf8_lossy(&p.bytes).into() })
+///         // An Ed25519 message is seen as it is signed.
+///         let request = SeenRequest::message(derived).map_err(|e| Refusal::new("memo", e.to_string()))?;
+///         Ok(Approved { request, summary: String::from_utf8_lossy(&p.bytes).into() })
 ///     }
 /// }
 ///
@@ -250,9 +252,24 @@ impl NodePolicy {
     ) -> core::result::Result<Approved, Refusal> {
         let Some(payload) = &request.chain_payload else {
             return if self.allow_raw {
+                // A digest with its message is hashed here; a bare digest is taken on trust
+                // and signed only interactively (a presignature refuses it).
+                let (request, summary) = match SeenRequest::from_preimage(request) {
+                    Ok(seen) => (seen, "hashed message (danger_allow_raw_digests)"),
+                    Err(_) if request.preimage.is_some() => {
+                        return Err(Refusal::new(
+                            "preimage",
+                            "the digest is not the hash of the message it carries",
+                        ))
+                    }
+                    Err(_) => (
+                        SeenRequest::unchecked(request.clone()),
+                        "raw digest (danger_allow_raw_digests)",
+                    ),
+                };
                 Ok(Approved {
-                    request: request.clone(),
-                    summary: "raw digest (danger_allow_raw_digests)".into(),
+                    request,
+                    summary: summary.into(),
                 })
             } else {
                 Err(Refusal::new(
@@ -276,7 +293,7 @@ impl RequestPolicy for NodePolicy {
         &self,
         key: &KeyRef,
         request: &SignRequest,
-    ) -> core::result::Result<SignRequest, String> {
+    ) -> core::result::Result<SeenRequest, String> {
         self.approve_in(&RequestContext::default(), key, request)
     }
 
@@ -285,7 +302,7 @@ impl RequestPolicy for NodePolicy {
         ctx: &RequestContext,
         key: &KeyRef,
         request: &SignRequest,
-    ) -> core::result::Result<SignRequest, String> {
+    ) -> core::result::Result<SeenRequest, String> {
         let decision = self.decide(key, request);
         let mut record = match &decision {
             Ok(a) => {

@@ -185,6 +185,8 @@ impl Coordinator {
     /// the presignature durably first) and combines them into a verified signature. A
     /// failed attempt burns that presignature and tries another without the failed party;
     /// with none left, a full signing runs if [`super::CoordinatorOptions::fallback_to_full`].
+    /// A bare ECDSA digest (no chain payload, no preimage) never takes a presignature: the
+    /// parties would refuse it (RUSTSEC-2025-0127); it goes to full signing, if allowed.
     ///
     /// # Errors
     /// As [`Coordinator::sign`].
@@ -201,7 +203,13 @@ impl Coordinator {
             let slot = (key.clone(), norm(request.derivation_path.as_deref()));
             let mut report = SessionReport::default();
             let mut last = String::new();
-            for _ in 0..self.opts.max_attempts.max(1) {
+            let attempts = if is_bare_digest(request) {
+                last = "a bare digest is never signed with a presignature".into();
+                0
+            } else {
+                self.opts.max_attempts.max(1)
+            };
+            for _ in 0..attempts {
                 let reachable = self.reachable();
                 let excluded: Vec<PartyIndex> = report.excluded.iter().map(|e| e.party).collect();
                 let usable = |s: &[PartyIndex]| {
@@ -460,4 +468,11 @@ fn agree_presigned(
         )),
         None => Outcome::Retry(Vec::new(), "no response".into()),
     }
+}
+
+/// An ECDSA digest with nothing a party could derive it from: no presignature signs it.
+fn is_bare_digest(request: &SignRequest) -> bool {
+    matches!(request.payload, mpc_core::SignPayload::EcdsaPrehash { .. })
+        && request.chain_payload.is_none()
+        && request.preimage.is_none()
 }

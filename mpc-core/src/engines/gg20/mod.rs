@@ -56,6 +56,7 @@ use crate::ids::{CurveId, PartyIndex, SchemeId, SessionCtx, SessionId};
 use crate::protocol::BoxedProtocol;
 use crate::rounds::RoundsRun;
 use crate::scheme::{check_keygen, check_signers, Presigning, ThresholdScheme};
+use crate::seen::SeenRequest;
 use crate::share::{invalid, KeyShare, ShareHeader, KEY_SHARE_FORMAT_VERSION};
 use crate::sig::{PublicKey, SignPayload, SignRequest, Signature};
 use crate::PaillierPrimes;
@@ -506,7 +507,8 @@ impl Presigning for Gg20 {
         })))
     }
 
-    fn partial_sign(presig: Gg20Presignature, request: &SignRequest) -> Result<Gg20Partial> {
+    fn partial_sign(presig: Gg20Presignature, request: &SeenRequest) -> Result<Gg20Partial> {
+        let request = request.for_presignature()?;
         crate::presign_store::StoredPresignature::check_request(&presig, request)?;
         let prehash = prehash_of(request)?;
         Ok(Gg20Partial {

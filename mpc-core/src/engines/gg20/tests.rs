@@ -19,6 +19,7 @@ use super::*;
 use crate::import::TssLibKey;
 use crate::local::run_local;
 use crate::protocol::{Message, Protocol, Step};
+use crate::seen::MessageHash;
 use crate::{Error, SignRequest};
 
 type Hook = Box<dyn FnMut(&mut Message)>;
@@ -455,10 +456,11 @@ fn wrong_partial_signature_names_its_signer() {
         })
         .collect();
     let presigs = run_local(runs).unwrap();
-    let req = SignRequest::ecdsa([5; 32]);
+    let seen = SeenRequest::hash_message(MessageHash::Sha256, b"gg20 partials");
+    let req = seen.request().clone();
     let mut partials: Vec<Gg20Partial> = presigs
         .into_iter()
-        .map(|p| Gg20::partial_sign(p, &req).unwrap())
+        .map(|p| Gg20::partial_sign(p, &seen).unwrap())
         .collect();
     let pk = certified()[0].public_key();
     let good = Gg20::combine(&pk, &req, &partials).unwrap();

@@ -79,6 +79,98 @@ pub fn run_local<O>(mut runs: Vec<BoxedProtocol<O>>) -> Result<Vec<O>> {
     }
 }
 
+/// What a delivery hook of [`run_each`] does with one message to one receiver.
+#[derive(Debug)]
+pub enum Delivery {
+    /// Deliver it (as the hook may have changed it).
+    Deliver,
+    /// Drop it.
+    Drop,
+}
+
+/// Drives every run as far as it goes and returns each party's own result, in the order of
+/// `runs`: for simulations of faulty parties. Every message passes through `hook` once per
+/// receiver (`hook(receiver, message)`), which may change it, so a test can tamper with,
+/// truncate, replace or drop a party's message, or send different receivers different
+/// versions (equivocation). A message a run refuses is refused there and then (the refusal
+/// ends that party's run with the error, as a driver would report it). A party still
+/// waiting when nothing moves ends with [`Error::Aborted`] with no culprit named (a
+/// networked driver names the silent parties after its round timeout).
+pub fn run_each<O>(
+    mut runs: Vec<BoxedProtocol<O>>,
+    mut hook: impl FnMut(PartyIndex, &mut Message) -> Delivery,
+) -> Vec<Result<O>> {
+    let ids: Vec<PartyIndex> = runs.iter().map(|r| r.ctx().me()).collect();
+    let mut inbox: Vec<VecDeque<Message>> = runs.iter().map(|_| VecDeque::new()).collect();
+    let mut out: Vec<Option<Result<O>>> = runs.iter().map(|_| None).collect();
+    loop {
+        let mut progressed = false;
+        for k in 0..runs.len() {
+            let (Some(run), Some(slot)) = (runs.get_mut(k), out.get_mut(k)) else {
+                continue;
+            };
+            if slot.is_some() {
+                continue;
+            }
+            loop {
+                let step = match run.proceed() {
+                    Ok(step) => step,
+                    Err(e) => {
+                        *slot = Some(Err(e));
+                        progressed = true;
+                        break;
+                    }
+                };
+                match step {
+                    Step::Send(m) => {
+                        progressed = true;
+                        for (j, id) in ids.iter().enumerate() {
+                            let wanted = match m.to {
+                                Some(to) => to == *id,
+                                None => *id != m.from,
+                            };
+                            let mut copy = m.clone();
+                            if wanted && matches!(hook(*id, &mut copy), Delivery::Deliver) {
+                                if let Some(q) = inbox.get_mut(j) {
+                                    q.push_back(copy);
+                                }
+                            }
+                        }
+                    }
+                    Step::NeedMessage => {
+                        let Some(m) = inbox.get_mut(k).and_then(VecDeque::pop_front) else {
+                            break;
+                        };
+                        progressed = true;
+                        if let Err(e) = run.receive(m) {
+                            *slot = Some(Err(e));
+                            break;
+                        }
+                    }
+                    Step::Done(o) => {
+                        progressed = true;
+                        *slot = Some(Ok(o));
+                        break;
+                    }
+                }
+            }
+        }
+        if !progressed {
+            return out
+                .into_iter()
+                .map(|o| {
+                    o.unwrap_or_else(|| {
+                        Err(Error::Aborted {
+                            culprits: vec![],
+                            reason: "run stalled: waiting for messages nobody sends".into(),
+                        })
+                    })
+                })
+                .collect();
+        }
+    }
+}
+
 /// Key generation by `configs.len()` parties with threshold `t`, all in this thread, under
 /// a fresh random session. Returns the shares by party index.
 ///

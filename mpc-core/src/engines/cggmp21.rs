@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 use super::primes::PaillierPrimes;
-use super::util::{abort, boxed, check_path};
+use super::util::{abort, abort_in, boxed, check_path};
 use crate::adapter::Join;
 use crate::error::{Error, Result};
 use crate::ids::{CurveId, PartyIndex, SchemeId, SessionCtx, SessionId};
@@ -268,7 +268,10 @@ impl ThresholdScheme for Cggmp21 {
         let machine = wrap_protocol(move |party| async move {
             let builder = signing_builder(&data, &eid, i, &signers, path.as_deref())?;
             let msg = DataToSign::from_scalar(Scalar::from_be_bytes_mod_order(prehash));
-            let sig = builder.sign(&mut OsRng, party, msg).await.map_err(abort)?;
+            let sig = builder
+                .sign(&mut OsRng, party, msg)
+                .await
+                .map_err(|e| abort_in(&signers)(&e))?;
             finish(&pk, &prehash, &sig)
         });
         Ok(boxed(ctx, 0, Box::new(machine)))
@@ -559,7 +562,7 @@ impl Presigning for Cggmp21 {
             let inner = builder
                 .generate_presignature(&mut OsRng, party)
                 .await
-                .map_err(abort)?;
+                .map_err(|e| abort_in(&signers)(&e))?;
             Ok(Cggmp21Presignature {
                 id: presignature_id(&session, &inner),
                 session,

@@ -19,7 +19,7 @@ use round_based::state_machine::wrap_protocol;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-use super::util::{abort, boxed, check_path};
+use super::util::{abort, abort_in, boxed, check_path};
 use crate::error::{Error, Result};
 use crate::ids::{PartyIndex, SchemeId, SessionCtx};
 use crate::protocol::BoxedProtocol;
@@ -298,7 +298,10 @@ impl<C: FrostSuite> ThresholdScheme for Frost<C> {
             if C::IS_TAPROOT {
                 builder = builder.set_taproot_tweak(merkle_root).map_err(abort)?;
             }
-            let sig = builder.sign(&mut OsRng, party).await.map_err(abort)?;
+            let sig = builder
+                .sign(&mut OsRng, party)
+                .await
+                .map_err(|e| abort_in(&signers)(&e))?;
             if givre::signing::aggregate::Signature::<C>::serialized_len() != 64 {
                 return Err(Error::Misuse("ciphersuite signature is not 64 bytes"));
             }

@@ -2,14 +2,31 @@
 
 use crate::adapter::{Machine, RoundBasedRun};
 use crate::error::Error;
-use crate::ids::SessionCtx;
+use crate::ids::{PartyIndex, SessionCtx};
 use crate::protocol::BoxedProtocol;
 
-/// Maps an engine error to an abort. The engines keep their blame lists (signer positions
-/// whose proofs failed) in private error types, so `culprits` stays empty and the reason
-/// carries the engine's whole explanation: the chain of sources and the detailed form.
-/// Message-level faults are attributed by the adapter before they reach the engine.
+/// Maps an engine error to this crate's error, for a run whose round-based party positions
+/// are `parties` (position `k` is party `parties[k]`).
+///
+/// cggmp21 and givre keep their blame lists (the positions of the parties whose messages
+/// failed a check) in private error types that show them only in their `Debug` form, as
+/// `faulty_party: k` (an `AbortBlame`), `parties: [k, ..]`, or `[(k, msg, msg), ..]`
+/// tuples. Those positions are read from there and named as `culprits`; an engine's own
+/// bug becomes [`Error::Internal`], never an abort with nobody blamed. The reason carries
+/// the engine's whole explanation. The malicious-party tests pin this reading to the
+/// engine versions in `Cargo.lock`. Message-level faults (undecodable, duplicate, foreign
+/// session) are attributed by the adapter before they reach the engine.
+pub(crate) fn abort_in(parties: &[PartyIndex]) -> impl Fn(&dyn std::error::Error) -> Error + '_ {
+    move |e| convert(e, &|k| parties.get(usize::from(k)).copied())
+}
+
+/// [`abort_in`] for a run whose party positions are the party indices (key generation,
+/// auxiliary info).
 pub(crate) fn abort(e: impl std::error::Error) -> Error {
+    convert(&e, &Some)
+}
+
+fn convert(e: &dyn std::error::Error, party_at: &dyn Fn(u16) -> Option<PartyIndex>) -> Error {
     let mut reason = e.to_string();
     let mut source = e.source();
     while let Some(s) = source {
@@ -17,11 +34,46 @@ pub(crate) fn abort(e: impl std::error::Error) -> Error {
         reason.push_str(&s.to_string());
         source = s.source();
     }
-    reason.push_str(&format!(" (details: {e:?})"));
-    Error::Aborted {
-        culprits: vec![],
-        reason,
+    let details = format!("{e:?}");
+    if details.contains("Bug(") {
+        return Error::Internal(format!("{reason} (details: {details})"));
     }
+    let mut culprits: Vec<PartyIndex> = blamed_positions(&details)
+        .into_iter()
+        .filter_map(party_at)
+        .collect();
+    culprits.sort_unstable();
+    culprits.dedup();
+    reason.push_str(&format!(" (details: {details})"));
+    Error::Aborted { culprits, reason }
+}
+
+/// The party positions an engine's `Debug` output blames (see [`abort_in`]).
+fn blamed_positions(details: &str) -> Vec<u16> {
+    let mut out = Vec::new();
+    let number_after = |s: &str| -> Option<u16> {
+        let digits: String = s.chars().take_while(char::is_ascii_digit).collect();
+        digits.parse().ok()
+    };
+    for (at, _) in details.match_indices("faulty_party: ") {
+        out.extend(details.get(at + 14..).and_then(number_after));
+    }
+    for (at, _) in details.match_indices("parties: [") {
+        let list = details.get(at + 10..).unwrap_or_default();
+        let end = list.find(']').unwrap_or(0);
+        out.extend(
+            list.get(..end)
+                .unwrap_or_default()
+                .split(", ")
+                .filter_map(|x| x.trim().parse::<u16>().ok()),
+        );
+    }
+    for pattern in ["([(", "), ("] {
+        for (at, _) in details.match_indices(pattern) {
+            out.extend(details.get(at + pattern.len()..).and_then(number_after));
+        }
+    }
+    out
 }
 
 /// Boxes a state machine as a protocol run of `phase`.
@@ -47,4 +99,26 @@ pub(crate) fn check_path(path: &[u32]) -> Result<(), Error> {
         )));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::blamed_positions;
+
+    #[test]
+    fn blame_is_read_from_each_debug_form() {
+        assert_eq!(
+            blamed_positions("Aborted(InvalidDataSize { parties: [2, 0] })"),
+            vec![2, 0]
+        );
+        assert_eq!(
+            blamed_positions("InvalidSchnorrProof([AbortBlame { faulty_party: 1, data_message: 3, proof_message: 4 }])"),
+            vec![1]
+        );
+        assert_eq!(
+            blamed_positions("EncProofOfK([(1, 3, 5), (2, 4, 6)])"),
+            vec![1, 2]
+        );
+        assert!(blamed_positions("SignatureInvalid").is_empty());
+    }
 }

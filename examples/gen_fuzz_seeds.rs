@@ -1,0 +1,414 @@
+//! Writes the seed corpora of the fuzz targets (`fuzz/seeds/<target>/`) from honest runs:
+//! real protocol messages of every engine, real control frames, key shares, a sealed file,
+//! the demo's chain payloads and a node config. Keys are made here with the TEST-ONLY
+//! primes of `test-vectors/`; nothing in the seeds is a secret of any real key.
+//!
+//! ```text
+//! cargo run --example gen_fuzz_seeds -- fuzz/seeds
+//! ```
+//! Run it again when a format changes; the fuzz targets read the seeds as they are.
+
+use std::cell::RefCell;
+use std::path::{Path, PathBuf};
+
+use mpc_core::reshare::{reshare, ReshareFrom};
+use mpc_core::*;
+use mpc_node::demo::txs::{self, DemoSigner, PublicKeys, Settings};
+use mpc_transport::control::{Framed, Request, Response};
+use mpc_transport::{DriveOptions, Envelope, KeyRef};
+
+type Res<T> = Result<T, Box<dyn std::error::Error>>;
+
+fn main() -> Res<()> {
+    let out = PathBuf::from(
+        std::env::args()
+            .nth(1)
+            .unwrap_or_else(|| "fuzz/seeds".into()),
+    );
+    let primes = PaillierPrimes::list_from_json(&std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../test-vectors/test-only-paillier-primes.json"),
+    )?)?;
+    let prime = |i: usize| primes.get(i).cloned().ok_or("five fixture primes");
+    eprintln!("making TEST-ONLY keys");
+    let ed = local::keygen::<FrostEd25519>(2, vec![(); 3])?;
+    let tr = local::keygen::<FrostTaproot>(2, vec![(); 3])?;
+    let cg = local::keygen::<Cggmp21>(
+        2,
+        (0..3)
+            .map(|i| {
+                Ok(Cggmp21KeygenConfig {
+                    primes: Some(prime(i)?),
+                })
+            })
+            .collect::<Res<Vec<_>>>()?,
+    )?;
+    let gg = local::keygen::<Gg20>(
+        2,
+        (0..3)
+            .map(|i| Ok(prime(i)?.into()))
+            .collect::<Res<Vec<_>>>()?,
+    )?;
+
+    protocol_messages(&out.join("protocol_message"), &ed, &tr, &cg, &gg, &primes)?;
+    envelopes(&out.join("envelope_decode"))?;
+    control_frames(&out.join("control_frame"), &ed)?;
+    let dir = out.join("key_share_json");
+    write(
+        &dir,
+        "frost-ed25519",
+        &ed.first().ok_or("no share")?.to_json()?,
+    )?;
+    write(
+        &dir,
+        "frost-taproot",
+        &tr.first().ok_or("no share")?.to_json()?,
+    )?;
+    let dir = out.join("sealed_file");
+    write(&dir, "raw-empty", &[0])?;
+    write(&dir, "valid-untouched", &[1, 255])?;
+    write(&dir, "valid-one-flip-cut-half", &[1, 0, 40, 1, 128])?;
+    chain_payloads(&out.join("chain_payloads"), &ed, &tr, &cg)?;
+    let dir = out.join("node_config");
+    let party = readme_config()?;
+    write(&dir, "party-from-readme", party.as_bytes())?;
+    let policy = party
+        .find("[policy]")
+        .and_then(|i| party.get(i..))
+        .ok_or("no [policy]")?;
+    // The policy alone, as its own table.
+    let policy: String = policy.replace("[policy]\n", "").replace("[policy.", "[");
+    write(&dir, "policy-from-readme", policy.as_bytes())?;
+    let tss = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../test-vectors/tss-lib/ecdsa/keygen_data_0.json");
+    write(
+        &out.join("tss_lib_import"),
+        "keygen-data-0",
+        &std::fs::read(tss)?,
+    )?;
+    eprintln!("seeds written under {}", out.display());
+    Ok(())
+}
+
+fn write(dir: &Path, name: &str, bytes: &[u8]) -> Res<()> {
+    std::fs::create_dir_all(dir)?;
+    std::fs::write(dir.join(name), bytes)?;
+    Ok(())
+}
+
+fn sid() -> SessionId {
+    SessionId::from_label("fuzz")
+}
+
+/// Makes one run and returns its first messages.
+type FirstMessages<'a> = Box<dyn FnOnce() -> Res<Vec<Message>> + 'a>;
+
+/// Party 1's first messages to party 0 in each run of the `protocol_message` target, in its
+/// input form: run number, round id, point-to-point flag, payload.
+fn protocol_messages(
+    dir: &Path,
+    ed: &[KeyShare<<FrostEd25519 as ThresholdScheme>::Data>],
+    tr: &[KeyShare<<FrostTaproot as ThresholdScheme>::Data>],
+    cg: &[Cggmp21Share],
+    gg: &[Gg20Share],
+    primes: &[PaillierPrimes],
+) -> Res<()> {
+    let keygen = |s: SchemeId| SessionCtx::keygen(sid(), s, 1, 3);
+    let signing = |s: SchemeId| SessionCtx::new(sid(), s, 1, &[0, 1]);
+    let ecdsa = SignRequest::ecdsa([7; 32]);
+    let one = 1usize;
+    let runs: Vec<(u8, FirstMessages)> = vec![
+        (
+            0,
+            Box::new(|| {
+                first_messages(FrostEd25519::keygen(
+                    &keygen(SchemeId::FrostEd25519)?,
+                    2,
+                    (),
+                )?)
+            }),
+        ),
+        (
+            1,
+            Box::new(|| {
+                first_messages(FrostTaproot::keygen(
+                    &keygen(SchemeId::FrostSecp256k1Tr)?,
+                    2,
+                    (),
+                )?)
+            }),
+        ),
+        (
+            2,
+            Box::new(|| {
+                first_messages(Cggmp21::keygen(
+                    &keygen(SchemeId::Cggmp21Secp256k1)?,
+                    2,
+                    Cggmp21KeygenConfig { primes: None },
+                )?)
+            }),
+        ),
+        (
+            3,
+            Box::new(|| {
+                let p = primes.get(1).cloned().ok_or("primes")?;
+                first_messages(Gg20::keygen(
+                    &keygen(SchemeId::Gg20Secp256k1)?,
+                    2,
+                    p.into(),
+                )?)
+            }),
+        ),
+        (
+            4,
+            Box::new(|| {
+                first_messages(FrostEd25519::sign(
+                    &signing(SchemeId::FrostEd25519)?,
+                    ed.get(one).ok_or("share")?,
+                    &SignRequest::ed25519(b"fuzz".to_vec()),
+                )?)
+            }),
+        ),
+        (
+            5,
+            Box::new(|| {
+                first_messages(FrostTaproot::sign(
+                    &signing(SchemeId::FrostSecp256k1Tr)?,
+                    tr.get(one).ok_or("share")?,
+                    &SignRequest::bip340([7; 32].to_vec(), None),
+                )?)
+            }),
+        ),
+        (
+            6,
+            Box::new(|| {
+                first_messages(Cggmp21::sign(
+                    &signing(SchemeId::Cggmp21Secp256k1)?,
+                    cg.get(one).ok_or("share")?,
+                    &ecdsa,
+                )?)
+            }),
+        ),
+        (
+            7,
+            Box::new(|| {
+                first_messages(Gg20::sign(
+                    &signing(SchemeId::Gg20Secp256k1)?,
+                    gg.get(one).ok_or("share")?,
+                    &ecdsa,
+                )?)
+            }),
+        ),
+        (
+            8,
+            Box::new(|| {
+                first_messages(Cggmp21::presign(
+                    &signing(SchemeId::Cggmp21Secp256k1)?,
+                    cg.get(one).ok_or("share")?,
+                    None,
+                )?)
+            }),
+        ),
+        (
+            9,
+            Box::new(|| {
+                first_messages(Gg20::presign(
+                    &signing(SchemeId::Gg20Secp256k1)?,
+                    gg.get(one).ok_or("share")?,
+                    None,
+                )?)
+            }),
+        ),
+        (
+            10,
+            Box::new(|| {
+                let source = FrostEd25519::reshare_source(ed.get(one).ok_or("share")?)?;
+                let setup = source.setup(None, &[0, 1], &[0, 1, 2, 3], 3)?;
+                let ctx = SessionCtx::new(sid(), SchemeId::FrostEd25519, 1, &setup.participants())?;
+                first_messages(reshare(&ctx, setup, Some(source.dealer_input()))?)
+            }),
+        ),
+        (
+            11,
+            Box::new(|| {
+                let source = Cggmp21::reshare_source(cg.get(one).ok_or("share")?)?;
+                let setup = source.setup(None, &[0, 1], &[0, 1, 2, 3], 3)?;
+                let ctx =
+                    SessionCtx::new(sid(), SchemeId::Cggmp21Secp256k1, 1, &setup.participants())?;
+                first_messages(reshare(&ctx, setup, Some(source.dealer_input()))?)
+            }),
+        ),
+    ];
+    for (which, make) in runs {
+        // Seeds stay small: a message over 64 KiB (GG20's keygen round with its modulus
+        // proofs) is left out, and the fuzzer starts that run from the smaller ones.
+        let small = make()?.into_iter().filter(|m| m.payload.len() <= 1 << 16);
+        for (k, m) in small.enumerate() {
+            let mut seed = vec![which];
+            seed.extend_from_slice(&m.round.to_be_bytes());
+            seed.push(u8::from(m.to.is_some()));
+            seed.extend_from_slice(&m.payload);
+            write(dir, &format!("run{which:02}-msg{k}"), &seed)?;
+        }
+    }
+    Ok(())
+}
+
+/// The messages a run sends to party 0 before it needs input.
+fn first_messages<O>(mut run: BoxedProtocol<O>) -> Res<Vec<Message>> {
+    let mut out = Vec::new();
+    loop {
+        match run.proceed()? {
+            Step::Send(m) if m.to.is_none() || m.to == Some(0) => out.push(m),
+            Step::Send(_) => {}
+            Step::NeedMessage | Step::Done(_) => return Ok(out),
+        }
+    }
+}
+
+fn envelopes(dir: &Path) -> Res<()> {
+    for (name, to, payload) in [
+        ("broadcast", None, b"{}".to_vec()),
+        ("p2p", Some(2), vec![7; 40]),
+    ] {
+        let env = Envelope {
+            scheme: SchemeId::FrostEd25519,
+            message: Message {
+                session: sid(),
+                round: 0x0101,
+                from: 1,
+                to,
+                payload,
+            },
+        };
+        write(dir, name, &env.encode(1 << 20)?)?;
+    }
+    Ok(())
+}
+
+fn control_frames(dir: &Path, ed: &[KeyShare<<FrostEd25519 as ThresholdScheme>::Data>]) -> Res<()> {
+    let share = ed.first().ok_or("no share")?;
+    let key = KeyRef {
+        scheme: SchemeId::FrostEd25519,
+        public_key: share.public_key(),
+        epoch: 0,
+    };
+    let requests = [
+        ("ping", Request::Ping),
+        ("pool", Request::Pool { key: key.clone() }),
+        (
+            "sign",
+            Request::Sign {
+                session: sid(),
+                key: key.clone(),
+                signers: vec![0, 1],
+                requests: vec![SignRequest::hashed_message(MessageHash::Keccak256, b"fuzz")],
+                round_timeout_ms: 1000,
+            },
+        ),
+    ];
+    for (name, body) in requests {
+        write(
+            dir,
+            &format!("request-{name}"),
+            &serde_json::to_vec(&Framed { id: 1, body })?,
+        )?;
+    }
+    let pong = Response::Pong { party: 1 };
+    write(
+        dir,
+        "response-pong",
+        &serde_json::to_vec(&Framed { id: 1, body: pong })?,
+    )?;
+    Ok(())
+}
+
+/// Records the chain payload of every request and signs it with the local keys.
+struct Recorder<'a> {
+    ed: &'a [KeyShare<<FrostEd25519 as ThresholdScheme>::Data>],
+    tr: &'a [KeyShare<<FrostTaproot as ThresholdScheme>::Data>],
+    cg: &'a [Cggmp21Share],
+    seen: RefCell<Vec<ChainPayload>>,
+}
+
+impl DemoSigner for Recorder<'_> {
+    fn sign(
+        &self,
+        scheme: SchemeId,
+        _key: &PublicKey,
+        requests: &[SignRequest],
+    ) -> Res<Vec<Signature>> {
+        for r in requests {
+            if let Some(p) = &r.chain_payload {
+                if !self.seen.borrow().iter().any(|q| q.bytes == p.bytes) {
+                    self.seen.borrow_mut().push(p.clone());
+                }
+            }
+        }
+        let signers = [0, 1];
+        Ok(match scheme {
+            SchemeId::FrostEd25519 => {
+                local::sign_batch::<FrostEd25519>(self.ed, &signers, requests)?
+            }
+            SchemeId::FrostSecp256k1Tr => {
+                local::sign_batch::<FrostTaproot>(self.tr, &signers, requests)?
+            }
+            _ => local::sign_batch::<Cggmp21>(self.cg, &signers, requests)?,
+        })
+    }
+}
+
+fn chain_payloads(
+    dir: &Path,
+    ed: &[KeyShare<<FrostEd25519 as ThresholdScheme>::Data>],
+    tr: &[KeyShare<<FrostTaproot as ThresholdScheme>::Data>],
+    cg: &[Cggmp21Share],
+) -> Res<()> {
+    let first = |k: Option<PublicKey>| k.ok_or("no shares");
+    let keys = PublicKeys {
+        ecdsa: first(cg.first().map(KeyShare::public_key))?,
+        ed25519: first(ed.first().map(KeyShare::public_key))?,
+        taproot: first(tr.first().map(KeyShare::public_key))?,
+    };
+    let settings = Settings {
+        signers: vec![0, 1],
+        evm_chain_id: 1,
+        sol_blockhash: txs::local_runtime_blockhash(),
+        drive: DriveOptions::default(),
+    };
+    let recorder = Recorder {
+        ed,
+        tr,
+        cg,
+        seen: RefCell::new(Vec::new()),
+    };
+    txs::sign_demo_transactions_with(&keys, &settings, &recorder)?;
+    for (k, p) in recorder.seen.into_inner().into_iter().enumerate() {
+        // The target's chain selector: 0 P2WPKH, 1 P2TR, 2 EVM, 3 Solana.
+        let which: u8 = match p.chain.as_str() {
+            "btc" if k == 0 => 0,
+            "btc" => 1,
+            "evm" => 2,
+            _ => 3,
+        };
+        let mut seed = vec![which];
+        seed.extend_from_slice(&p.bytes);
+        write(dir, &format!("{}-{k}", p.chain), &seed)?;
+    }
+    Ok(())
+}
+
+/// The party config documented in the README (its first TOML block).
+fn readme_config() -> Res<String> {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md"))?;
+    let start = readme
+        .find("```toml\n")
+        .ok_or("no TOML block in the README")?
+        + 8;
+    let len = readme
+        .get(start..)
+        .and_then(|r| r.find("```"))
+        .ok_or("unterminated block")?;
+    Ok(readme.get(start..start + len).ok_or("block")?.to_owned())
+}

@@ -92,8 +92,9 @@ pub enum Delivery {
 /// `runs`: for simulations of faulty parties. Every message passes through `hook` once per
 /// receiver (`hook(receiver, message)`), which may change it, so a test can tamper with,
 /// truncate, replace or drop a party's message, or send different receivers different
-/// versions (equivocation). A message a run refuses is refused there and then (the refusal
-/// ends that party's run with the error, as a driver would report it). A party still
+/// versions (equivocation). A message a run refuses ends that party's run here with the
+/// refusal (a networked driver logs the refused frame and keeps waiting, so there the run
+/// ends at its round timeout naming the sender). A party still
 /// waiting when nothing moves ends with [`Error::Aborted`] with no culprit named (a
 /// networked driver names the silent parties after its round timeout).
 pub fn run_each<O>(

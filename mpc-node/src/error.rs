@@ -16,8 +16,9 @@ pub enum NodeError {
         /// The underlying error.
         source: std::io::Error,
     },
-    /// Another process holds the store's lock.
-    #[error("{}: the store is locked by another process", path.display())]
+    /// Another process (or another handle in this one) holds the lock of a store or a
+    /// presignature pool.
+    #[error("{}: locked by another process or handle", path.display())]
     Locked {
         /// The lock file.
         path: PathBuf,

@@ -25,6 +25,7 @@ pub mod party;
 pub mod policy;
 pub mod pool;
 pub mod seal;
+pub mod sessions;
 pub mod store;
 pub mod vault;
 

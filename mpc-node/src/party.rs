@@ -14,6 +14,7 @@ use crate::config::PartyConfig;
 use crate::error::{io, NodeError, Result};
 use crate::policy::NodePolicy;
 use crate::seal::{Label, SecretKind};
+use crate::sessions::FileSessionJournal;
 use crate::store::SealedStore;
 use crate::vault::{NodeVault, PrimesSource};
 
@@ -72,6 +73,9 @@ pub fn run_party_with(config_path: &Path, run: &RunOptions) -> Result<()> {
     let vault = Arc::new(
         NodeVault::new(store.clone(), c.index, primes).with_import_dir(c.import_dir.clone()),
     );
+    let journal = Arc::new(FileSessionJournal::open(
+        &store.dir().join(crate::sessions::SESSIONS_FILE),
+    )?);
     let active = vault.active_keys()?;
     let pending: Vec<(String, mpc_transport::KeyRef)> = vault
         .keys()?
@@ -147,7 +151,9 @@ pub fn run_party_with(config_path: &Path, run: &RunOptions) -> Result<()> {
                 },
             )
                 .with_vault(vault, active)
-                .with_pending(pending),
+                .with_pending(pending)
+                .with_session_journal(journal)
+                .map_err(NodeError::Other)?,
         );
         tracing::info!(party = index, mesh = %net.mesh_listen, control = %net.control_listen, keys, "party serving");
         party

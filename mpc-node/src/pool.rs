@@ -90,12 +90,22 @@ impl<S: Presigning> DurablePool<S> {
         let dir = store.path(&sub)?;
         crate::fsutil::private_dir(&dir)?;
         let journal_path = dir.join(JOURNAL);
-        let consumed = read_journal(&journal_path)?;
         let journal = OpenOptions::new()
             .create(true)
             .append(true)
             .open(&journal_path)
             .map_err(io("opening", &journal_path))?;
+        // One handle per pool, in this process and any other (an exclusive flock on the
+        // journal, held while the pool is open): two handles would each keep their own
+        // set of ready presignatures and could both issue one.
+        match journal.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(NodeError::Locked { path: journal_path })
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(io("locking", &journal_path)(e)),
+        }
+        let consumed = read_journal(&journal_path)?;
         crate::fsutil::sync_dir(&dir)?;
         let label = Label::new(SecretKind::Presignature, Some(S::ID), key_id, party, epoch);
         let mut ready = BTreeMap::new();

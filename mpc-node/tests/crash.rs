@@ -164,3 +164,46 @@ fn an_interrupted_lifecycle_step_leaves_a_committee_that_signs_and_a_rerun_finis
     assert!(!slot(1, 4).exists(), "party 1 destroyed its old share");
     assert_eq!(dep.signs(&key_id, 8), vec![0, 2]);
 }
+
+/// A party remembers the session ids it joined across a restart (its session journal): a
+/// coordinator cannot make a restarted party run a session again.
+#[test]
+fn a_session_id_is_refused_after_the_party_restarts() {
+    use mpc_transport::control::{FailureKind, Request, Response};
+    let mut dep = Deployment::new("replay", true);
+    let key_id = dep.keygen_id("frost-ed25519");
+    let key = dep.registered(&key_id);
+    let session = mpc_core::SessionId([0x5e; 32]);
+    let ask = |dep: &Deployment| {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        rt.block_on(async {
+            let c = dep.client().await;
+            c.coordinator
+                .call_party(
+                    1,
+                    Request::Sign {
+                        session,
+                        key: key.key_ref(),
+                        signers: vec![0, 1],
+                        requests: vec![common::request(key.scheme, [7; 32])],
+                        // Party 0 is never asked: the run waits, then times out.
+                        round_timeout_ms: 300,
+                    },
+                )
+                .await
+                .unwrap()
+        })
+    };
+    let first = ask(&dep);
+    assert!(
+        matches!(&first, Response::Failed(f) if f.kind == FailureKind::Timeout),
+        "{first:?}"
+    );
+    dep.kill(1);
+    dep.parties[1] = Some(dep.spawn(1));
+    let again = ask(&dep);
+    assert!(
+        matches!(&again, Response::Failed(f) if f.kind == FailureKind::BadRequest && f.message.contains("already used")),
+        "{again:?}"
+    );
+}

@@ -224,3 +224,17 @@ fn gg20_presignatures_sign_once_across_a_restart() {
         let _ = std::fs::remove_dir_all(d);
     }
 }
+
+#[test]
+fn a_pool_is_open_once_even_within_one_process() {
+    let d = fresh_dir("pool-lock");
+    let store = Arc::new(SealedStore::open(&d, Arc::new(KeyFileKek::from_bytes([9; 32]))).unwrap());
+    let first = DurablePool::<Cggmp21>::open(store.clone(), "key-1", 0, 0).unwrap();
+    assert!(matches!(
+        DurablePool::<Cggmp21>::open(store.clone(), "key-1", 0, 0),
+        Err(mpc_node::error::NodeError::Locked { .. })
+    ));
+    drop(first);
+    DurablePool::<Cggmp21>::open(store, "key-1", 0, 0).unwrap();
+    let _ = std::fs::remove_dir_all(&d);
+}

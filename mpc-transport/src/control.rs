@@ -211,6 +211,10 @@ pub enum FailureKind {
     BadRequest,
     /// The presignature was already used or does not fit the request.
     Presignature,
+    /// The party signs this request only interactively: a presignature signs only a digest
+    /// the party derived itself (RUSTSEC-2025-0127), and this one it took on trust. Nothing
+    /// was consumed; the coordinator signs in full instead.
+    Interactive,
     /// Anything else (storage, closed transport).
     Internal,
 }

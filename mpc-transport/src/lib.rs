@@ -35,8 +35,8 @@ pub use local::{
     keygen_all, presign_all, run_parties, sign_all, sign_batch_all, PartyJob, PartyOutcome,
 };
 pub use party::{
-    HeldKey, KeyVault, Party, PartyOptions, RequestContext, RequestPolicy, SharedStore, StoredKey,
-    UncheckedRequests,
+    HeldKey, KeyVault, Party, PartyOptions, RequestContext, RequestPolicy, SessionJournal,
+    SharedStore, StoredKey, UncheckedRequests,
 };
 pub use tcp::{TcpNode, TcpOptions, TcpSession};
 pub use tls::{coordinator_name, party_name, TlsIdentity};

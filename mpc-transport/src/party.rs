@@ -28,9 +28,12 @@ use crate::tcp::TcpNode;
 mod ceremony;
 mod reshare;
 mod serve;
+mod sessions;
 
 pub use ceremony::{check_key_id, KeyVault, StoredKey};
 use ceremony::{ActiveKey, Keys};
+use sessions::SeenSessions;
+pub use sessions::{SessionJournal, SEEN_SESSIONS};
 
 /// Where a request comes from, for a policy that logs its decisions.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -210,23 +213,13 @@ pub struct Party {
     policy: Arc<dyn RequestPolicy>,
     opts: PartyOptions,
     seen: Mutex<SeenSessions>,
+    journal: Option<Arc<dyn SessionJournal>>,
     /// The newest resharing session of each key id this party joined: a run that finishes
     /// after a newer one started stores nothing (see `reshare.rs`).
     resharing: Arc<Mutex<std::collections::HashMap<String, SessionId>>>,
     /// Sessions opened before their run starts (see [`Party::open_early`]).
     opened: Mutex<std::collections::HashMap<SessionId, crate::tcp::TcpSession>>,
 }
-
-/// Session ids this party has joined (the most recent [`SEEN_SESSIONS`]); a repeated id is
-/// refused, so a coordinator cannot replay a session.
-#[derive(Default)]
-struct SeenSessions {
-    set: std::collections::HashSet<SessionId>,
-    order: std::collections::VecDeque<SessionId>,
-}
-
-/// How many recent session ids a party remembers to refuse their reuse.
-pub const SEEN_SESSIONS: usize = 1 << 20;
 
 impl core::fmt::Debug for Party {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
@@ -277,6 +270,7 @@ impl Party {
             policy,
             opts,
             seen: Mutex::new(SeenSessions::default()),
+            journal: None,
             resharing: Arc::default(),
             opened: Mutex::default(),
         }
@@ -290,6 +284,20 @@ impl Party {
         }
         self.vault = Some(vault);
         self
+    }
+
+    /// Keeps the session ids this party joins in `journal` and refuses the ones it holds
+    /// already, so a session cannot be replayed after a restart either.
+    ///
+    /// # Errors
+    /// The journal cannot be read.
+    pub fn with_session_journal(
+        mut self,
+        journal: Arc<dyn SessionJournal>,
+    ) -> Result<Self, String> {
+        self.seen = Mutex::new(SeenSessions::from_journal(journal.load()?));
+        self.journal = Some(journal);
+        Ok(self)
     }
 
     /// Keys stored but not yet activated (read from the vault at start, so a restarted
@@ -677,15 +685,20 @@ impl Party {
     fn open_session(&self, session: SessionId) -> Result<crate::tcp::TcpSession, Failure> {
         {
             let mut seen = lock(&self.seen)?;
-            if !seen.set.insert(session) {
+            if seen.contains(&session) {
                 return Err(bad("session id already used here"));
             }
-            seen.order.push_back(session);
-            if seen.order.len() > SEEN_SESSIONS {
-                if let Some(old) = seen.order.pop_front() {
-                    seen.set.remove(&old);
-                }
+            // On record before the session exists; an id that cannot be recorded is refused.
+            if let Some(journal) = &self.journal {
+                journal.record(session).map_err(|e| {
+                    failure(
+                        FailureKind::Internal,
+                        Vec::new(),
+                        format!("session journal: {e}"),
+                    )
+                })?;
             }
+            seen.remember(session);
         }
         self.node.open_session(session).map_err(bad)
     }
@@ -879,7 +892,7 @@ impl From<mpc_core::Error> for Failure {
         use mpc_core::Error as E;
         let kind = match &e {
             E::PresignatureUsed(_) | E::PresignatureMismatch(_) => FailureKind::Presignature,
-            E::UnseenDigest => FailureKind::Refused,
+            E::UnseenDigest => FailureKind::Interactive,
             E::Storage(_) => FailureKind::Internal,
             _ => FailureKind::BadRequest,
         };

@@ -494,7 +494,7 @@ fn presignatures_are_never_shared_or_reused_across_a_restart() {
         other => panic!("{other:?}"),
     }
     match resp.1 {
-        Ok(Response::Failed(f)) => assert_eq!(f.kind, FailureKind::Refused, "{f:?}"),
+        Ok(Response::Failed(f)) => assert_eq!(f.kind, FailureKind::Interactive, "{f:?}"),
         other => panic!("{other:?}"),
     }
     assert_eq!(pool_ids(&cluster.pools[usize::from(p)]).len(), 1);

@@ -11,10 +11,12 @@ use crate::protocol::BoxedProtocol;
 /// cggmp21 and givre keep their blame lists (the positions of the parties whose messages
 /// failed a check) in private error types that show them only in their `Debug` form, as
 /// `faulty_party: k` (an `AbortBlame`), `parties: [k, ..]`, or `[(k, msg, msg), ..]`
-/// tuples. Those positions are read from there and named as `culprits`; an engine's own
-/// bug becomes [`Error::Internal`], never an abort with nobody blamed. The reason carries
-/// the engine's whole explanation. The malicious-party tests pin this reading to the
-/// engine versions in `Cargo.lock`. Message-level faults (undecodable, duplicate, foreign
+/// tuples. Those positions are read from there and named as `culprits` (not for a broadcast
+/// found unreliable, where receivers blame each other); an engine's own bug or refused
+/// arguments become [`Error::Internal`], never an abort with nobody blamed. The reason carries
+/// the engine's whole explanation. `tests/threshold_raise.rs` checks this reading against
+/// the engines' real errors for the DKG; the forms of the other rounds are checked only by
+/// the unit test below so far. Message-level faults (undecodable, duplicate, foreign
 /// session) are attributed by the adapter before they reach the engine.
 pub(crate) fn abort_in(parties: &[PartyIndex]) -> impl Fn(&dyn std::error::Error) -> Error + '_ {
     move |e| convert(e, &|k| parties.get(usize::from(k)).copied())
@@ -35,18 +37,37 @@ fn convert(e: &dyn std::error::Error, party_at: &dyn Fn(u16) -> Option<PartyInde
         source = s.source();
     }
     let details = format!("{e:?}");
-    if details.contains("Bug(") {
+    if LOCAL_FAULTS.iter().any(|f| details.contains(f)) {
         return Error::Internal(format!("{reason} (details: {details})"));
     }
-    let mut culprits: Vec<PartyIndex> = blamed_positions(&details)
-        .into_iter()
-        .filter_map(party_at)
-        .collect();
+    // A broadcast that was not reliable is reported by each receiver against the parties
+    // whose echo differs from its own: with an equivocating sender, honest receivers name
+    // each other. No culprit then.
+    let mut culprits: Vec<PartyIndex> = if details.contains("NotReliable") {
+        Vec::new()
+    } else {
+        blamed_positions(&details)
+            .into_iter()
+            .filter_map(party_at)
+            .collect()
+    };
     culprits.sort_unstable();
     culprits.dedup();
     reason.push_str(&format!(" (details: {details})"));
     Error::Aborted { culprits, reason }
 }
+
+/// Engine errors that are this party's own fault (a bug, or arguments the engine refuses),
+/// by their `Debug` names in cggmp21, cggmp21-keygen/cggmp24-keygen and givre.
+const LOCAL_FAULTS: [&str; 7] = [
+    "Bug(",
+    "InternalError(",
+    "InvalidArgs(",
+    "InvalidKeyShare(",
+    "INotInRange",
+    "NOverflowsU16",
+    "UnexpectedNumberOfSigners",
+];
 
 /// The party positions an engine's `Debug` output blames (see [`abort_in`]).
 fn blamed_positions(details: &str) -> Vec<u16> {
@@ -120,5 +141,26 @@ mod tests {
             vec![1, 2]
         );
         assert!(blamed_positions("SignatureInvalid").is_empty());
+    }
+
+    #[test]
+    fn unreliable_broadcasts_blame_nobody_and_local_faults_are_internal() {
+        #[derive(Debug)]
+        struct E(&'static str);
+        impl core::fmt::Display for E {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                f.write_str(self.0)
+            }
+        }
+        impl std::error::Error for E {}
+        let unreliable = E("SigningError(Aborted(Round1aNotReliable([(1, 3)])))");
+        assert!(matches!(
+            super::abort(unreliable),
+            crate::Error::Aborted { culprits, .. } if culprits.is_empty()
+        ));
+        assert!(matches!(
+            super::abort(E("KeyRefreshError(InternalError(PaillierKeyError))")),
+            crate::Error::Internal(_)
+        ));
     }
 }

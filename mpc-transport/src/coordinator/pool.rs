@@ -235,6 +235,12 @@ impl Coordinator {
                         report.excluded.extend(excl);
                         last = why;
                     }
+                    Outcome::Stop(_, f) if f.kind == crate::control::FailureKind::Interactive => {
+                        // The parties sign this request only in full (a digest taken on
+                        // trust): the fallback below, if allowed.
+                        last = f.message;
+                        break;
+                    }
                     Outcome::Stop(party, f) => {
                         report.elapsed_us = us(start.elapsed());
                         return Err(CoordinatorError::Refused {
@@ -355,7 +361,9 @@ impl Coordinator {
 
 fn failure_stop<T>(p: PartyIndex, f: crate::control::Failure) -> Outcome<T> {
     match f.kind {
-        crate::control::FailureKind::Refused => Outcome::Stop(p, f),
+        crate::control::FailureKind::Refused | crate::control::FailureKind::Interactive => {
+            Outcome::Stop(p, f)
+        }
         // A presignature the party no longer has (or a bad request for it): this one is
         // burned, try another.
         _ => failure_outcome(

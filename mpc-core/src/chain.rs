@@ -90,6 +90,11 @@ pub trait ChainEncoder {
     /// The requests `key` must sign for `unsigned`, in order (one per input, per signer
     /// slot...). Each carries the payload, with [`ChainPayload::item`] naming its place.
     ///
+    /// An ECDSA digest made here must be the chain's hash of what the payload says (a
+    /// sighash, a transaction hash), never bytes of the payload passed through as a digest:
+    /// a request derived here may be signed with a presignature, which is safe only for a
+    /// digest whose preimage the party has seen (RUSTSEC-2025-0127).
+    ///
     /// # Errors
     /// The payload is invalid, or `key` has nothing to sign in it.
     fn requests(

@@ -16,66 +16,34 @@ use crate::sig::{SignRequest, Signature};
 /// Drives every run to completion and returns the outputs in the order of `runs`.
 ///
 /// # Errors
-/// The first error any run returns, or [`Error::Aborted`] when the runs stall.
-pub fn run_local<O>(mut runs: Vec<BoxedProtocol<O>>) -> Result<Vec<O>> {
+/// The first error a run returns, or [`Error::Aborted`] when the runs stall.
+pub fn run_local<O>(runs: Vec<BoxedProtocol<O>>) -> Result<Vec<O>> {
     let ids: Vec<PartyIndex> = runs.iter().map(|r| r.ctx().me()).collect();
-    let mut inbox: Vec<VecDeque<Message>> = runs.iter().map(|_| VecDeque::new()).collect();
-    let mut out: Vec<Option<O>> = runs.iter().map(|_| None).collect();
-    loop {
-        let mut progressed = false;
-        for k in 0..runs.len() {
-            let (Some(run), Some(slot)) = (runs.get_mut(k), out.get_mut(k)) else {
-                continue;
-            };
-            if slot.is_some() {
-                continue;
-            }
-            loop {
-                match run.proceed()? {
-                    Step::Send(m) => {
-                        progressed = true;
-                        for (j, id) in ids.iter().enumerate() {
-                            let wanted = match m.to {
-                                Some(to) => to == *id,
-                                None => *id != m.from,
-                            };
-                            if wanted {
-                                if let Some(q) = inbox.get_mut(j) {
-                                    q.push_back(m.clone());
-                                }
-                            }
-                        }
-                    }
-                    Step::NeedMessage => {
-                        let Some(m) = inbox.get_mut(k).and_then(VecDeque::pop_front) else {
-                            break;
-                        };
-                        progressed = true;
-                        run.receive(m)?;
-                    }
-                    Step::Done(o) => {
-                        progressed = true;
-                        *slot = Some(o);
-                        break;
-                    }
-                }
-            }
+    let (mut ends, order) = drive_all(runs, |_, _| Delivery::Deliver);
+    // The error that happened first, as a driver that stops at the first error reports it.
+    if let Some(k) = order
+        .into_iter()
+        .find(|&k| matches!(ends.get(k), Some(Some(Err(_)))))
+    {
+        if let Some(Some(Err(e))) = ends.get_mut(k).map(Option::take) {
+            return Err(e);
         }
-        if out.iter().all(Option::is_some) {
-            return Ok(out.into_iter().flatten().collect());
+    }
+    let mut waiting = Vec::new();
+    let mut out = Vec::with_capacity(ends.len());
+    for (id, end) in ids.into_iter().zip(ends) {
+        match end {
+            Some(Ok(o)) => out.push(o),
+            _ => waiting.push(id),
         }
-        if !progressed {
-            let waiting = ids
-                .iter()
-                .zip(&out)
-                .filter(|(_, o)| o.is_none())
-                .map(|(id, _)| *id)
-                .collect::<Vec<_>>();
-            return Err(Error::Aborted {
-                culprits: vec![],
-                reason: format!("runs stalled: parties {waiting:?} wait for messages nobody sends"),
-            });
-        }
+    }
+    if waiting.is_empty() {
+        Ok(out)
+    } else {
+        Err(Error::Aborted {
+            culprits: vec![],
+            reason: format!("runs stalled: parties {waiting:?} wait for messages nobody sends"),
+        })
     }
 }
 
@@ -98,9 +66,30 @@ pub enum Delivery {
 /// waiting when nothing moves ends with [`Error::Aborted`] with no culprit named (a
 /// networked driver names the silent parties after its round timeout).
 pub fn run_each<O>(
+    runs: Vec<BoxedProtocol<O>>,
+    hook: impl FnMut(PartyIndex, &mut Message) -> Delivery,
+) -> Vec<Result<O>> {
+    drive_all(runs, hook)
+        .0
+        .into_iter()
+        .map(|end| {
+            end.unwrap_or_else(|| {
+                Err(Error::Aborted {
+                    culprits: vec![],
+                    reason: "run stalled: waiting for messages nobody sends".into(),
+                })
+            })
+        })
+        .collect()
+}
+
+/// Moves messages between the runs (through `hook`) until none can go further; returns how
+/// each ended (`None` for a run still waiting) and the order in which they ended.
+fn drive_all<O>(
     mut runs: Vec<BoxedProtocol<O>>,
     mut hook: impl FnMut(PartyIndex, &mut Message) -> Delivery,
-) -> Vec<Result<O>> {
+) -> (Vec<Option<Result<O>>>, Vec<usize>) {
+    let mut order = Vec::new();
     let ids: Vec<PartyIndex> = runs.iter().map(|r| r.ctx().me()).collect();
     let mut inbox: Vec<VecDeque<Message>> = runs.iter().map(|_| VecDeque::new()).collect();
     let mut out: Vec<Option<Result<O>>> = runs.iter().map(|_| None).collect();
@@ -118,6 +107,7 @@ pub fn run_each<O>(
                     Ok(step) => step,
                     Err(e) => {
                         *slot = Some(Err(e));
+                        order.push(k);
                         progressed = true;
                         break;
                     }
@@ -145,29 +135,21 @@ pub fn run_each<O>(
                         progressed = true;
                         if let Err(e) = run.receive(m) {
                             *slot = Some(Err(e));
+                            order.push(k);
                             break;
                         }
                     }
                     Step::Done(o) => {
                         progressed = true;
                         *slot = Some(Ok(o));
+                        order.push(k);
                         break;
                     }
                 }
             }
         }
-        if !progressed {
-            return out
-                .into_iter()
-                .map(|o| {
-                    o.unwrap_or_else(|| {
-                        Err(Error::Aborted {
-                            culprits: vec![],
-                            reason: "run stalled: waiting for messages nobody sends".into(),
-                        })
-                    })
-                })
-                .collect();
+        if !progressed || out.iter().all(Option::is_some) {
+            return (out, order);
         }
     }
 }

@@ -202,10 +202,20 @@ impl SeenRequest {
     }
 
     /// With the derivation path `path` (the path is part of what the signers approve; a
-    /// presignature carries its own and refuses another).
-    pub fn with_path(mut self, path: &[u32]) -> Self {
+    /// presignature carries its own and refuses another). A request derived from a chain
+    /// payload keeps the path its encoder derived.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] for a request derived from a chain payload.
+    pub fn with_path(mut self, path: &[u32]) -> Result<Self> {
+        if self.provenance == Provenance::ChainPayload {
+            return Err(Error::Invalid {
+                what: "signing request",
+                reason: "a request derived from a chain payload keeps its derived path".into(),
+            });
+        }
         self.request.derivation_path = Some(path.to_vec());
-        self
+        Ok(self)
     }
 
     /// How the party came to the request.
@@ -256,6 +266,20 @@ mod tests {
         });
         assert!(SeenRequest::from_preimage(&received).is_err());
         assert!(SeenRequest::from_preimage(&SignRequest::ecdsa([1; 32])).is_err());
+    }
+
+    #[test]
+    fn a_chain_derived_request_keeps_its_path() {
+        let derived = SeenRequest::from_chain(SignRequest::ecdsa([1; 32]));
+        assert!(derived.with_path(&[1]).is_err());
+        let hashed = SeenRequest::hash_message(MessageHash::Sha256, b"m");
+        assert_eq!(
+            hashed
+                .with_path(&[1])
+                .ok()
+                .and_then(|s| s.request.derivation_path),
+            Some(vec![1])
+        );
     }
 
     #[test]

@@ -159,7 +159,7 @@ fn cggmp21_presignature_with_path_and_bad_partials() {
         Err(Error::PresignatureMismatch(_))
     ));
     // p1 is gone now (consumed by value); p2 alone cannot make a valid signature.
-    let req = wrong.with_path(&path);
+    let req = wrong.with_path(&path).unwrap();
     let part2 = Cggmp21::partial_sign(p2, &req).unwrap();
     let err = Cggmp21::combine(&child, req.request(), &[part2]).unwrap_err();
     assert!(
@@ -212,7 +212,7 @@ fn cggmp21_bad_request_does_not_burn_a_stored_presignature() {
     let h = prehash("kept");
     let child = Cggmp21::signing_key(&shares[0], Some(&path)).unwrap();
     let wrong_path = SeenRequest::hash_message(MessageHash::Sha256, b"kept");
-    let right = wrong_path.clone().with_path(&path);
+    let right = wrong_path.clone().with_path(&path).unwrap();
     // An unknown id is refused.
     let unknown = stores[0].partial_sign(&[0u8; 32], &child, &right);
     assert!(matches!(unknown, Err(Error::PresignatureUsed(_))));

@@ -132,7 +132,7 @@ fn request_that_does_not_fit_does_not_burn_it_and_torn_journal_is_cut() {
     let plain = SeenRequest::hash_message(MessageHash::Sha256, &[2; 32]);
     assert!(pool.partial_sign(&id, &key, &plain).is_err());
     assert!(pool
-        .partial_sign(&id, &key, &plain.clone().with_path(&[1, 2]))
+        .partial_sign(&id, &key, &plain.clone().with_path(&[1, 2]).unwrap())
         .is_err());
     assert!(pool
         .partial_sign(
@@ -158,7 +158,7 @@ fn request_that_does_not_fit_does_not_burn_it_and_torn_journal_is_cut() {
     std::fs::write(&journal, [7u8; 5]).unwrap();
     let mut pool = open::<Cggmp21>(&d);
     assert_eq!(std::fs::metadata(&journal).unwrap().len(), 0);
-    pool.partial_sign(&id, &derived, &plain.with_path(&[1, 2]))
+    pool.partial_sign(&id, &derived, &plain.with_path(&[1, 2]).unwrap())
         .unwrap();
     drop(pool);
     assert_eq!(std::fs::metadata(&journal).unwrap().len(), 32);

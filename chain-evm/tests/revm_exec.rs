@@ -33,13 +33,21 @@ const TO: Address = address!("0x00000000000000000000000000000000000000aa");
 fn keys() -> &'static [Cggmp21Share] {
     static K: OnceLock<Vec<Cggmp21Share>> = OnceLock::new();
     K.get_or_init(|| {
+        // The TEST-ONLY 2-of-3 key of `test-vectors/` (`gen_test_shares`; its secrets are
+        // published).
         let file = concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/../test-vectors/test-only-paillier-primes.json"
+            "/../test-vectors/test-only-shares/cggmp21-2of3.json"
         );
-        let primes = PaillierPrimes::list_from_json(&std::fs::read(file).unwrap()).unwrap();
-        let configs = primes.into_iter().take(3).map(Into::into).collect();
-        mpc_core::local::keygen::<Cggmp21>(2, configs).unwrap()
+        let shares: Vec<serde_json::Value> =
+            serde_json::from_slice(&std::fs::read(file).unwrap()).unwrap();
+        shares
+            .iter()
+            .map(|v| {
+                let bytes = serde_json::to_vec(v).unwrap();
+                KeyShare::from_json(&bytes, SchemeId::Cggmp21Secp256k1).unwrap()
+            })
+            .collect()
     })
 }
 

@@ -12,6 +12,7 @@ use serde::{de::DeserializeOwned, Serialize};
 
 use crate::error::{Error, Result};
 use crate::ids::{PartyIndex, SessionCtx};
+use crate::limits::{payload_cap, ProtocolKind};
 use crate::protocol::{Message, Protocol, Step, MAX_PAYLOAD};
 
 /// A state machine whose output is already our result type.
@@ -29,6 +30,7 @@ pub(crate) fn encode<M: Serialize>(msg: &M) -> Result<Vec<u8>> {
 pub(crate) struct RoundBasedRun<M, O> {
     ctx: SessionCtx,
     phase: u8,
+    kind: ProtocolKind,
     machine: Machine<M, O>,
     queue: VecDeque<Incoming<M>>,
     seen: HashSet<(PartyIndex, u16)>,
@@ -42,10 +44,16 @@ where
     M: ProtocolMessage + Serialize + DeserializeOwned,
 {
     /// Wraps `machine`, whose party indices are positions in `ctx.parties()`.
-    pub(crate) fn new(ctx: SessionCtx, phase: u8, machine: Machine<M, O>) -> Self {
+    pub(crate) fn new(
+        ctx: SessionCtx,
+        phase: u8,
+        kind: ProtocolKind,
+        machine: Machine<M, O>,
+    ) -> Self {
         RoundBasedRun {
             ctx,
             phase,
+            kind,
             machine,
             queue: VecDeque::new(),
             seen: HashSet::new(),
@@ -90,12 +98,25 @@ fn short(reason: &str) -> String {
     }
 }
 
-/// Checks the envelope fields of an incoming message against a session context.
-pub(crate) fn check_incoming(ctx: &SessionCtx, msg: &Message) -> Result<u16> {
+/// Checks the envelope fields of an incoming message against a session context, and its
+/// size against the cap of its round in a `kind` run (`crate::limits`).
+pub(crate) fn check_incoming(ctx: &SessionCtx, msg: &Message, kind: ProtocolKind) -> Result<u16> {
     if msg.payload.len() > MAX_PAYLOAD {
         return Err(Error::MessageTooLarge {
             size: msg.payload.len(),
             limit: MAX_PAYLOAD,
+        });
+    }
+    let parties = u16::try_from(ctx.parties().len()).unwrap_or(u16::MAX);
+    let round = u8::try_from(msg.round & 0xff).unwrap_or(u8::MAX);
+    let cap = payload_cap(ctx.scheme(), kind, round, parties);
+    if msg.payload.len() > cap {
+        return Err(Error::MalformedMessage {
+            from: msg.from,
+            reason: format!(
+                "payload of {} bytes is over the cap of {cap} bytes for round {round} of {kind:?}",
+                msg.payload.len()
+            ),
         });
     }
     if msg.session != ctx.session() {
@@ -171,7 +192,7 @@ where
     }
 
     fn receive(&mut self, msg: Message) -> Result<()> {
-        let pos = check_incoming(&self.ctx, &msg)?;
+        let pos = check_incoming(&self.ctx, &msg, self.kind)?;
         if (msg.round >> 8) != u16::from(self.phase) {
             return Err(Error::MalformedMessage {
                 from: msg.from,

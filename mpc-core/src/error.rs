@@ -178,5 +178,24 @@ pub enum Error {
     AuxInfoMissing,
 }
 
+impl Error {
+    /// The parties this error blames: the sender of a refused message, or the culprits of
+    /// an abort or a bad signature. Empty for local faults, misuse, and aborts the engine
+    /// cannot attribute.
+    pub fn blamed(&self) -> Vec<PartyIndex> {
+        match self {
+            Error::WrongSession { from }
+            | Error::UnexpectedSender { from }
+            | Error::WrongRecipient { from, .. }
+            | Error::DuplicateMessage { from, .. }
+            | Error::MalformedMessage { from, .. } => vec![*from],
+            Error::Aborted { culprits, .. } | Error::InvalidSignature { culprits } => {
+                culprits.clone()
+            }
+            _ => Vec::new(),
+        }
+    }
+}
+
 /// Result alias of this crate.
 pub type Result<T, E = Error> = core::result::Result<T, E>;

@@ -54,6 +54,7 @@ pub mod error;
 pub mod hexser;
 pub mod ids;
 pub mod import;
+pub mod limits;
 pub mod local;
 pub mod presign_store;
 pub mod protocol;

@@ -26,6 +26,8 @@ pub(crate) trait Rounds {
     type Output;
     /// Number of message rounds.
     const ROUNDS: u8;
+    /// Which protocol this is, for its payload caps (`crate::limits`).
+    const KIND: crate::limits::ProtocolKind;
     fn start(&mut self) -> Result<BTreeMap<PartyIndex, Vec<u8>>>;
     fn round(&mut self, r: u8, inbox: BTreeMap<PartyIndex, Vec<u8>>) -> Result<Next<Self::Output>>;
 }
@@ -119,7 +121,7 @@ impl<S: Rounds> Protocol for RoundsRun<S> {
     }
 
     fn receive(&mut self, msg: Message) -> Result<()> {
-        check_incoming(&self.ctx, &msg)?;
+        check_incoming(&self.ctx, &msg, S::KIND)?;
         if msg.to.is_none() {
             return Err(Error::MalformedMessage {
                 from: msg.from,

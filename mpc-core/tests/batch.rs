@@ -41,10 +41,7 @@ fn frost_batches_sign_every_item() {
 
 #[test]
 fn cggmp21_batch_signs_every_item() {
-    let primes = test_primes();
-    let shares = keygen::<Cggmp21>(3, 2, |i| Cggmp21KeygenConfig {
-        primes: Some(primes[usize::from(i)].clone()),
-    });
+    let shares = test_only_key::<Cggmp21>(2, 3);
     let reqs = vec![SignRequest::ecdsa([3u8; 32]), SignRequest::ecdsa([4u8; 32])];
     let sigs = mpc_core::local::sign_batch::<Cggmp21>(&shares, &[1, 2], &reqs).unwrap();
     check_ecdsa(&shares[0].public_key(), &[3u8; 32], &sigs[0]);

@@ -134,16 +134,12 @@ fn presignature_signs_only_what_its_party_saw<S: Presigning>(shares: &[KeyShare<
 
 #[test]
 fn cggmp21_presignature_signs_only_what_its_party_saw() {
-    let primes = test_primes();
-    let shares = keygen::<Cggmp21>(3, 2, |i| Cggmp21KeygenConfig {
-        primes: Some(primes[usize::from(i)].clone()),
-    });
+    let shares = test_only_key::<Cggmp21>(2, 3);
     presignature_signs_only_what_its_party_saw::<Cggmp21>(&shares);
 }
 
 #[test]
 fn gg20_presignature_signs_only_what_its_party_saw() {
-    let primes = test_primes();
-    let shares = keygen::<Gg20>(3, 2, |i| primes[usize::from(i)].clone().into());
+    let shares = test_only_key::<Gg20>(2, 3);
     presignature_signs_only_what_its_party_saw::<Gg20>(&shares);
 }

@@ -22,6 +22,7 @@ type Share<S> = KeyShare<<S as ThresholdScheme>::Data>;
 
 /// What the suite needs of an engine besides resharing.
 trait Engine: ReshareFrom + 'static {
+    /// A 2-of-3 key (CGGMP21 and GG20: the test-only key of `test-vectors/`).
     fn keygen_2of3() -> Vec<Share<Self>>;
     /// A resharing of `old` (see [`common::reshare_local`]), made ready to sign (CGGMP21:
     /// the new committee's aux info; GG20: its fresh moduli with their proofs).
@@ -98,10 +99,7 @@ fn ecdsa_check(pk: &PublicKey, r: &SignRequest, sig: &Signature) {
 
 impl Engine for Cggmp21 {
     fn keygen_2of3() -> Vec<Share<Self>> {
-        let primes = test_primes();
-        keygen::<Self>(3, 2, |i| Cggmp21KeygenConfig {
-            primes: Some(primes[usize::from(i)].clone()),
-        })
+        test_only_key::<Self>(2, 3)
     }
     fn reshare_ready(
         old: &[Option<Share<Self>>],
@@ -133,8 +131,7 @@ impl Engine for Cggmp21 {
 
 impl Engine for Gg20 {
     fn keygen_2of3() -> Vec<Share<Self>> {
-        let primes = test_primes();
-        keygen::<Self>(3, 2, |i| primes[usize::from(i)].clone().into())
+        test_only_key::<Self>(2, 3)
     }
     fn reshare_ready(
         old: &[Option<Share<Self>>],

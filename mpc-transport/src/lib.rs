@@ -38,6 +38,6 @@ pub use party::{
     HeldKey, KeyVault, Party, PartyOptions, RequestContext, RequestPolicy, SessionJournal,
     SharedStore, StoredKey, UncheckedRequests,
 };
-pub use tcp::{TcpNode, TcpOptions, TcpSession};
+pub use tcp::{SessionLimits, TcpNode, TcpOptions, TcpSession, TcpStats, FRAME_OVERHEAD};
 pub use tls::{coordinator_name, party_name, TlsIdentity};
 pub use transport::{InMemoryNetwork, InMemoryTransport, Transport};

@@ -188,6 +188,12 @@ pub struct PartyOptions {
     pub max_frame: usize,
     /// Bound on a TLS handshake.
     pub handshake_timeout: Duration,
+    /// Control-channel TLS handshakes run at once at most.
+    pub max_handshakes: usize,
+    /// Requests handled at once at most (all control connections together); each holds at
+    /// most one protocol session open on the mesh, which bounds the memory peers can make
+    /// this party keep (`mpc_transport::tcp`).
+    pub max_requests: usize,
     /// Simulated one-way delay on every control response (zero in production).
     pub delay: Duration,
 }
@@ -200,6 +206,8 @@ impl Default for PartyOptions {
             run_timeout: Duration::from_secs(600),
             max_frame: 4 * 1024 * 1024,
             handshake_timeout: Duration::from_secs(5),
+            max_handshakes: 16,
+            max_requests: 64,
             delay: Duration::ZERO,
         }
     }
@@ -219,6 +227,8 @@ pub struct Party {
     resharing: Arc<Mutex<std::collections::HashMap<String, SessionId>>>,
     /// Sessions opened before their run starts (see [`Party::open_early`]).
     opened: Mutex<std::collections::HashMap<SessionId, crate::tcp::TcpSession>>,
+    /// Requests in progress ([`PartyOptions::max_requests`]).
+    requests: Arc<tokio::sync::Semaphore>,
 }
 
 impl core::fmt::Debug for Party {
@@ -268,11 +278,12 @@ impl Party {
             }),
             vault: None,
             policy,
-            opts,
             seen: Mutex::new(SeenSessions::default()),
             journal: None,
             resharing: Arc::default(),
             opened: Mutex::default(),
+            requests: Arc::new(tokio::sync::Semaphore::new(opts.max_requests.max(1))),
+            opts,
         }
     }
 
@@ -681,8 +692,15 @@ impl Party {
         Ok(Response::Pool { entries })
     }
 
-    /// Opens session `session` on the mesh (refusing a session id seen before).
-    fn open_session(&self, session: SessionId) -> Result<crate::tcp::TcpSession, Failure> {
+    /// Opens session `session` of `scheme` on the mesh among the deployment parties
+    /// `members` (refusing a session id seen before). The router drops frames from anyone
+    /// else and frames over the scheme's largest honest message (`mpc_core::limits`).
+    fn open_session(
+        &self,
+        session: SessionId,
+        scheme: SchemeId,
+        members: Vec<PartyIndex>,
+    ) -> Result<crate::tcp::TcpSession, Failure> {
         {
             let mut seen = lock(&self.seen)?;
             if seen.contains(&session) {
@@ -700,14 +718,25 @@ impl Party {
             }
             seen.remember(session);
         }
-        self.node.open_session(session).map_err(bad)
+        let parties = u16::try_from(members.len()).unwrap_or(u16::MAX);
+        let limits = crate::tcp::SessionLimits {
+            members: Some(members),
+            max_frame: mpc_core::limits::largest_payload(scheme, parties)
+                .saturating_add(crate::envelope::HEADER_LEN),
+        };
+        self.node.open_session_with(session, limits).map_err(bad)
     }
 
     /// Opens session `session` now, before this party is ready to run it (it is still
     /// making its Paillier primes, say), so the frames of parties that start earlier wait
     /// in the session instead of being dropped; the run takes it over.
-    fn open_early(&self, session: SessionId) -> Result<(), Failure> {
-        let t = self.open_session(session)?;
+    fn open_early(
+        &self,
+        session: SessionId,
+        scheme: SchemeId,
+        members: Vec<PartyIndex>,
+    ) -> Result<(), Failure> {
+        let t = self.open_session(session, scheme, members)?;
         lock(&self.opened)?.insert(session, t);
         Ok(())
     }
@@ -759,10 +788,14 @@ impl Party {
                 .ok_or_else(|| bad("this party is not in the key's committee"))?,
         };
         let ctx = SessionCtx::new(session, scheme, me, &signers).map_err(bad)?;
+        let members = match &route {
+            Route::Deployment => signers.clone(),
+            Route::Committee(c) => crate::committee::parties_of(c, &signers),
+        };
         let early = lock(&self.opened)?.remove(&session);
         let transport = match early {
             Some(t) => t,
-            None => self.open_session(session)?,
+            None => self.open_session(session, scheme, members)?,
         };
         let span = tracing::info_span!("party.session", party = self.me(), scheme = %scheme, session = ?session);
         let handle = tokio::runtime::Handle::current();

@@ -22,7 +22,7 @@ use mpc_transport::control::{FailureKind, Request, Response};
 use mpc_transport::devpki::DevCa;
 
 mod common;
-use common::{check_ecdsa, check_ed25519, rt, test_primes};
+use common::{check_ecdsa, check_ed25519, rt, test_only_cggmp21_key};
 use mpc_transport::*;
 
 const DOMAIN: &str = "mpc.test";
@@ -35,17 +35,10 @@ struct Keys {
 
 fn keys() -> &'static Keys {
     static K: OnceLock<Keys> = OnceLock::new();
-    K.get_or_init(|| {
-        let primes = test_primes();
-        Keys {
-            ed: mpc_core::local::keygen::<FrostEd25519>(2, vec![(); 3]).unwrap(),
-            tr: mpc_core::local::keygen::<FrostTaproot>(2, vec![(); 3]).unwrap(),
-            ec: mpc_core::local::keygen::<Cggmp21>(
-                2,
-                primes.into_iter().take(3).map(Into::into).collect(),
-            )
-            .unwrap(),
-        }
+    K.get_or_init(|| Keys {
+        ed: mpc_core::local::keygen::<FrostEd25519>(2, vec![(); 3]).unwrap(),
+        tr: mpc_core::local::keygen::<FrostTaproot>(2, vec![(); 3]).unwrap(),
+        ec: test_only_cggmp21_key(),
     })
 }
 

@@ -2,7 +2,9 @@
 //! comes from the certificate (a certificate from another CA, no certificate, or an
 //! envelope claiming another index gets nowhere); oversized frames, frames for unknown
 //! sessions and replays are rejected while other sessions go on; concurrent sessions
-//! share the connections; a dropped node is dialed again.
+//! share the connections; a dropped node is dialed again; a flooding authenticated peer
+//! stays within its byte budget (frames for sessions it is not in are dropped, the rest
+//! wait at its own connection) while other sessions sign.
 //!
 //! Certificates are made for each run (`devpki`, rcgen); no private key is checked in.
 #![allow(
@@ -20,7 +22,7 @@ use mpc_core::*;
 use mpc_transport::devpki::DevCa;
 
 mod common;
-use common::{check_ed25519, rt, test_primes};
+use common::{check_ed25519, rt};
 use mpc_transport::*;
 use tokio::net::TcpListener;
 
@@ -143,8 +145,7 @@ fn every_engine_signs_over_mutual_tls() {
         )
         .unwrap();
 
-    let configs = test_primes().into_iter().take(3).map(Into::into).collect();
-    let ec = mpc_core::local::keygen::<Cggmp21>(2, configs).unwrap();
+    let ec = common::test_only_cggmp21_key();
     let prehash = [9u8; 32];
     let out = sign_tcp::<Cggmp21>(&nodes, &ec, &[0, 1], &SignRequest::ecdsa(prehash));
     let (sig, _) = out.into_iter().next().unwrap().unwrap();
@@ -314,8 +315,9 @@ fn bad_frames_are_rejected_and_other_sessions_go_on() {
         .collect();
     let small = TcpOptions {
         max_frame: 64 * 1024,
-        pending_limit: 4,
-        pending_bytes: 50_000,
+        // an even share for each of the two peers: 4 frames, 50 kB
+        pending_limit: 8,
+        pending_bytes: 100_000,
         ..TcpOptions::default()
     };
     // Party 1 may send larger frames than party 0 accepts.
@@ -413,4 +415,118 @@ fn a_restarted_party_is_dialed_again() {
     for r in sign_tcp::<FrostEd25519>(&nodes, &ed, &[0, 2], &req) {
         check_ed25519(&ed[0].public_key(), b"after", &r.unwrap().0);
     }
+}
+
+#[test]
+fn a_flooding_peer_stays_within_its_budget_while_other_sessions_finish() {
+    let rt = rt();
+    let ca = new_ca();
+    let ids = (0..3)
+        .map(|i| identity(&ca, vec![party_name(DOMAIN, i)]))
+        .collect();
+    let frame_len = 256 * 1024;
+    let opts = TcpOptions {
+        max_frame: 300_000,
+        session_peer_bytes: 1024 * 1024,
+        peer_bytes: 2 * 1024 * 1024,
+        pending_limit: 16,
+        pending_bytes: 200_000,
+        ..TcpOptions::default()
+    };
+    let (nodes, _) = start(&rt, ids, &vec![opts.clone(); 3]);
+    // Party 0 is in a session with party 2 that it is too busy to read, and in a session
+    // of parties 0 and 1 only.
+    let busy = SessionId::random(&mut rand_core::OsRng);
+    let closed_to_2 = SessionId::random(&mut rand_core::OsRng);
+    let among = |members: Vec<u16>| SessionLimits {
+        members: Some(members),
+        max_frame: 300_000,
+    };
+    let mut busy_at0 = nodes[0].open_session_with(busy, among(vec![0, 2])).unwrap();
+    let _closed_at0 = nodes[0]
+        .open_session_with(closed_to_2, among(vec![0, 1]))
+        .unwrap();
+    // Party 2 (authenticated by its certificate) floods party 0: 64 frames for the session
+    // it is not a member of, 64 for sessions that do not exist, then 16 MiB for the busy
+    // session.
+    let flood_frame = move |session: SessionId, k: usize| {
+        let mut f = Envelope {
+            scheme: SchemeId::FrostEd25519,
+            message: Message {
+                session,
+                round: 1,
+                from: 2,
+                to: Some(0),
+                payload: vec![0; frame_len],
+            },
+        }
+        .encode(DEFAULT_MAX_FRAME)
+        .unwrap();
+        let tail = f.len() - 8;
+        f[tail..].copy_from_slice(&(k as u64).to_be_bytes());
+        f
+    };
+    let mut at2 = nodes[2].open_session(busy).unwrap();
+    let flood = rt.spawn(async move {
+        for k in 0..64 {
+            at2.send(0, flood_frame(closed_to_2, k)).await.unwrap();
+            let unknown = SessionId::random(&mut rand_core::OsRng);
+            at2.send(0, flood_frame(unknown, k)[..2000].to_vec())
+                .await
+                .unwrap();
+        }
+        for k in 0..64 {
+            at2.send(0, flood_frame(busy, k)).await.unwrap();
+        }
+        at2
+    });
+    // Meanwhile parties 0 and 1 sign, again and again.
+    let ed = mpc_core::local::keygen::<FrostEd25519>(2, vec![(); 3]).unwrap();
+    for k in 0..5u8 {
+        let msg = vec![k; 32];
+        let req = SignRequest::ed25519(msg.clone());
+        for r in sign_tcp::<FrostEd25519>(&nodes, &ed, &[0, 1], &req) {
+            check_ed25519(&ed[0].public_key(), &msg, &r.unwrap().0);
+        }
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let stats = nodes[0].stats();
+    let (_, reasons) = nodes[0].rejected();
+    assert!(
+        stats.peak_session_peer_bytes <= opts.session_peer_bytes
+            && stats.peak_peer_bytes <= opts.peer_bytes
+            && stats.queued_bytes <= opts.session_peer_bytes,
+        "{stats:?}"
+    );
+    // The budget was reached (the flood is real), not merely never approached.
+    assert!(
+        stats.peak_session_peer_bytes > opts.session_peer_bytes - frame_len - 2 * FRAME_OVERHEAD,
+        "{stats:?}"
+    );
+    assert!(
+        stats.peak_pending_bytes <= opts.pending_bytes / 2,
+        "{stats:?}"
+    );
+    assert!(stats.rejected >= 64 + 56, "{stats:?}: {reasons:?}");
+    assert!(
+        reasons.iter().any(|r| r.contains("not a member")),
+        "{reasons:?}"
+    );
+    // Nothing of the busy session was lost: once party 0 reads, every frame arrives, in
+    // order, and the flood goes through.
+    rt.block_on(async {
+        for k in 0..64u64 {
+            let (from, frame) = tokio::time::timeout(Duration::from_secs(10), busy_at0.recv())
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(from, 2);
+            assert_eq!(frame[frame.len() - 8..], k.to_be_bytes());
+        }
+        tokio::time::timeout(Duration::from_secs(10), flood)
+            .await
+            .unwrap()
+            .unwrap();
+    });
+    assert!(nodes[0].stats().queued_bytes == 0);
 }

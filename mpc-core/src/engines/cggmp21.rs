@@ -19,6 +19,7 @@ use super::util::{abort, abort_in, boxed, check_path};
 use crate::adapter::Join;
 use crate::error::{Error, Result};
 use crate::ids::{CurveId, PartyIndex, SchemeId, SessionCtx, SessionId};
+use crate::limits::ProtocolKind;
 use crate::protocol::BoxedProtocol;
 use crate::scheme::{check_keygen, check_signers, Presigning, ThresholdScheme};
 use crate::seen::SeenRequest;
@@ -192,7 +193,7 @@ fn aux_run<O: 'static>(
             .map_err(abort)?;
         finish(aux)
     });
-    boxed(ctx, phase, Box::new(machine))
+    boxed(ctx, phase, ProtocolKind::AuxInfo, Box::new(machine))
 }
 
 /// The DKG; `finish` turns the incomplete share into the run's output.
@@ -213,7 +214,7 @@ fn dkg_run<O: 'static>(
             .map_err(abort)?;
         finish(core)
     });
-    boxed(ctx, 0, Box::new(machine))
+    boxed(ctx, 0, ProtocolKind::Keygen, Box::new(machine))
 }
 
 impl ThresholdScheme for Cggmp21 {
@@ -274,7 +275,7 @@ impl ThresholdScheme for Cggmp21 {
                 .map_err(|e| abort_in(&signers)(&e))?;
             finish(&pk, &prehash, &sig)
         });
-        Ok(boxed(ctx, 0, Box::new(machine)))
+        Ok(boxed(ctx, 0, ProtocolKind::Sign, Box::new(machine)))
     }
 
     fn signing_key(share: &Cggmp21Share, path: Option<&[u32]>) -> Result<PublicKey> {
@@ -573,7 +574,7 @@ impl Presigning for Cggmp21 {
                 inner,
             })
         });
-        Ok(boxed(ctx, 0, Box::new(machine)))
+        Ok(boxed(ctx, 0, ProtocolKind::Presign, Box::new(machine)))
     }
 
     fn partial_sign(presig: Cggmp21Presignature, request: &SeenRequest) -> Result<Cggmp21Partial> {

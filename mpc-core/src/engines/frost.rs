@@ -22,6 +22,7 @@ use zeroize::Zeroizing;
 use super::util::{abort, abort_in, boxed, check_path};
 use crate::error::{Error, Result};
 use crate::ids::{PartyIndex, SchemeId, SessionCtx};
+use crate::limits::ProtocolKind;
 use crate::protocol::BoxedProtocol;
 use crate::scheme::{check_keygen, check_signers, ThresholdScheme};
 use crate::share::{invalid, EngineData, KeyShare, ShareHeader, KEY_SHARE_FORMAT_VERSION};
@@ -272,7 +273,7 @@ impl<C: FrostSuite> ThresholdScheme for Frost<C> {
                 .map_err(abort)?;
             share_from_data(FrostData::<C> { share })
         });
-        Ok(boxed(ctx, 0, Box::new(machine)))
+        Ok(boxed(ctx, 0, ProtocolKind::Keygen, Box::new(machine)))
     }
 
     fn sign(
@@ -312,7 +313,7 @@ impl<C: FrostSuite> ThresholdScheme for Frost<C> {
             crate::verify::verify(&signing_key, &payload, &out)?;
             Ok(out)
         });
-        Ok(boxed(ctx, 0, Box::new(machine)))
+        Ok(boxed(ctx, 0, ProtocolKind::Sign, Box::new(machine)))
     }
 
     fn signing_key(share: &KeyShare<FrostData<C>>, path: Option<&[u32]>) -> Result<PublicKey> {

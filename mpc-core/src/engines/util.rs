@@ -3,6 +3,7 @@
 use crate::adapter::{Machine, RoundBasedRun};
 use crate::error::Error;
 use crate::ids::{PartyIndex, SessionCtx};
+use crate::limits::ProtocolKind;
 use crate::protocol::BoxedProtocol;
 
 /// Maps an engine error to this crate's error, for a run whose round-based party positions
@@ -97,13 +98,18 @@ fn blamed_positions(details: &str) -> Vec<u16> {
     out
 }
 
-/// Boxes a state machine as a protocol run of `phase`.
-pub(crate) fn boxed<M, O>(ctx: &SessionCtx, phase: u8, machine: Machine<M, O>) -> BoxedProtocol<O>
+/// Boxes a state machine as a `kind` protocol run of `phase`.
+pub(crate) fn boxed<M, O>(
+    ctx: &SessionCtx,
+    phase: u8,
+    kind: ProtocolKind,
+    machine: Machine<M, O>,
+) -> BoxedProtocol<O>
 where
     M: round_based::ProtocolMessage + serde::Serialize + serde::de::DeserializeOwned + 'static,
     O: 'static,
 {
-    Box::new(RoundBasedRun::new(ctx.clone(), phase, machine))
+    Box::new(RoundBasedRun::new(ctx.clone(), phase, kind, machine))
 }
 
 /// Checks a derivation path is non-hardened (each index below 2^31).

@@ -89,18 +89,18 @@ pub struct ReshareSetup<G: ReshareGroup> {
     pub epoch: u32,
 }
 
+/// The participants of a resharing: `dealers` and `new_parties`, sorted, each once.
+pub(crate) fn participants(dealers: &[PartyIndex], new_parties: &[PartyIndex]) -> Vec<PartyIndex> {
+    let mut all: Vec<PartyIndex> = dealers.iter().chain(new_parties).copied().collect();
+    all.sort_unstable();
+    all.dedup();
+    all
+}
+
 impl<G: ReshareGroup> ReshareSetup<G> {
     /// Every participant of the run: the dealers and the new committee, sorted.
     pub fn participants(&self) -> Vec<PartyIndex> {
-        let mut all: Vec<PartyIndex> = self
-            .dealers
-            .iter()
-            .chain(self.new_parties.iter())
-            .copied()
-            .collect();
-        all.sort_unstable();
-        all.dedup();
-        all
+        participants(&self.dealers, &self.new_parties)
     }
 
     /// The evaluation point of new share index `j`: `j + 1`.

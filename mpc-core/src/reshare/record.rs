@@ -70,6 +70,11 @@ impl<G: ReshareGroup> From<&ReshareSetup<G>> for SetupRecord {
 }
 
 impl SetupRecord {
+    /// Every participant of the run: the dealers and the new committee, sorted.
+    pub fn participants(&self) -> Vec<PartyIndex> {
+        super::participants(&self.dealers, &self.new_parties)
+    }
+
     /// The setup, decoded for group `G` (the setup's own checks run when the protocol
     /// starts).
     ///

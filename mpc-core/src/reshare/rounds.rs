@@ -247,6 +247,7 @@ impl<G: ReshareGroup> Reshare<G> {
 impl<G: ReshareGroup> Rounds for Reshare<G> {
     type Output = ReshareOutput<G>;
     const ROUNDS: u8 = 2;
+    const KIND: crate::limits::ProtocolKind = crate::limits::ProtocolKind::Reshare;
 
     /// Round 1: deal (a dealer), or announce the setup (a receiver).
     fn start(&mut self) -> Result<BTreeMap<PartyIndex, Vec<u8>>> {
@@ -371,13 +372,17 @@ impl<G: ReshareGroup> Reshare<G> {
     }
 
     /// After round 2: nobody complained, and every participant saw the same commitments
-    /// from every dealer.
+    /// from every dealer. A party is named only on this party's own evidence (a dealing it
+    /// checked, a message that party sent it); what others report (a complaint about a
+    /// dealer, an echo that differs) could be a lie of the reporter, so it aborts the run
+    /// without naming anyone.
     fn receive_echoes(
         &mut self,
         inbox: BTreeMap<PartyIndex, Vec<u8>>,
     ) -> Result<Next<ReshareOutput<G>>> {
         let mut faults: Vec<(PartyIndex, String)> = self.complaints.clone();
-        let mut equivocated: BTreeMap<PartyIndex, Vec<PartyIndex>> = BTreeMap::new();
+        let mut disputes: Vec<String> = Vec::new();
+        let mut differs: BTreeMap<PartyIndex, Vec<PartyIndex>> = BTreeMap::new();
         let mut echoes = Vec::new();
         for (from, payload) in inbox {
             let msg: Round2 = match decode(from, &payload) {
@@ -391,14 +396,17 @@ impl<G: ReshareGroup> Reshare<G> {
                 if self.lambdas.contains_key(&d) {
                     let mut reason = reason;
                     reason.truncate(200);
-                    faults.push((d, format!("(complaint of party {from}) {reason}")));
+                    disputes.push(format!(
+                        "party {from} complains about dealer {d} ({reason}): one of the two is \
+                         faulty"
+                    ));
                 } else {
                     faults.push((from, format!("complains about {d}, who is not a dealer")));
                 }
             }
             echoes.push((from, msg.echo));
         }
-        if faults.is_empty() {
+        if faults.is_empty() && disputes.is_empty() {
             for (from, echo) in echoes {
                 let theirs: BTreeMap<PartyIndex, Vec<u8>> =
                     echo.into_iter().map(|(d, h)| (d, h.0)).collect();
@@ -408,19 +416,19 @@ impl<G: ReshareGroup> Reshare<G> {
                 }
                 for (d, h) in &self.echo {
                     if theirs.get(d).map(Vec::as_slice) != Some(h.as_slice()) {
-                        equivocated.entry(*d).or_default().push(from);
+                        differs.entry(*d).or_default().push(from);
                     }
                 }
             }
         }
-        for (d, seen_by) in equivocated {
-            faults.push((
-                d,
-                format!("equivocated: parties {seen_by:?} received other commitments than we did"),
+        for (d, seen_by) in differs {
+            disputes.push(format!(
+                "parties {seen_by:?} echo other commitments of dealer {d} than we received: \
+                 the dealer equivocated or an echo is false"
             ));
         }
-        if !faults.is_empty() {
-            return Err(aborted(faults));
+        if !faults.is_empty() || !disputes.is_empty() {
+            return Err(aborted(faults, disputes));
         }
         if self.dealings.len() != self.lambdas.len() {
             return Err(Error::Internal("a dealing is missing".into()));
@@ -433,11 +441,13 @@ fn encode<T: Serialize>(msg: &T) -> Result<Vec<u8>> {
     serde_json::to_vec(msg).map_err(|e| Error::Internal(format!("encoding a message: {e}")))
 }
 
-fn aborted(mut faults: Vec<(PartyIndex, String)>) -> Error {
+/// An abort naming the parties of `faults`; `disputes` are faults nobody can be named for.
+fn aborted(mut faults: Vec<(PartyIndex, String)>, disputes: Vec<String>) -> Error {
     faults.sort_by_key(|(p, _)| *p);
     let reason = faults
         .iter()
         .map(|(p, r)| format!("party {p} {r}"))
+        .chain(disputes)
         .collect::<Vec<_>>()
         .join("; ");
     let mut culprits: Vec<PartyIndex> = faults.into_iter().map(|(p, _)| p).collect();

@@ -27,6 +27,28 @@ pub fn test_primes() -> Vec<PaillierPrimes> {
     PaillierPrimes::list_from_json(&bytes).unwrap()
 }
 
+/// The TEST-ONLY `t`-of-`n` key of engine `S` in `test-vectors/test-only-shares/`, by
+/// party index: made by this SDK's key generation (`cargo run --release --example
+/// gen_test_shares`), every secret in it published. For tests whose subject is not key
+/// generation (CGGMP21: 2-of-3 and 3-of-5; GG20: 2-of-3).
+pub fn test_only_key<S: ThresholdScheme>(t: u16, n: u16) -> Vec<KeyShare<S::Data>> {
+    let engine = match S::ID {
+        SchemeId::Cggmp21Secp256k1 => "cggmp21",
+        SchemeId::Gg20Secp256k1 => "gg20",
+        other => panic!("no test-only key for {other}"),
+    };
+    let file = vectors(&format!("test-only-shares/{engine}-{t}of{n}.json"));
+    let shares: Vec<serde_json::Value> =
+        serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    let shares: Vec<KeyShare<S::Data>> = shares
+        .iter()
+        .map(|v| KeyShare::from_json(&serde_json::to_vec(v).unwrap(), S::ID).unwrap())
+        .collect();
+    assert_eq!(shares.len(), usize::from(n));
+    assert!(shares.iter().all(|s| s.threshold() == t));
+    shares
+}
+
 pub fn sid(label: &str) -> SessionId {
     let mut b = SessionId::from_label(label).0;
     let r = SessionId::random(&mut rand_core::OsRng);

@@ -174,7 +174,7 @@ impl Party {
             .insert(key_id.to_string(), session);
         // Making primes takes minutes, more for some parties than others: the session is
         // open meanwhile, so the others' first messages wait for this party.
-        self.open_early(session)?;
+        self.open_early(session, target, setup.participants())?;
         let needs_primes = matches!(target, SchemeId::Cggmp21Secp256k1 | SchemeId::Gg20Secp256k1);
         let primes = if member && needs_primes {
             let (v, epoch) = (vault.clone(), setup.epoch);

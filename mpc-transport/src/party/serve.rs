@@ -21,7 +21,14 @@ pub(super) async fn serve(
     let tls = identity.configs()?;
     let acceptor = TlsAcceptor::from(tls.server.clone());
     let domain = Arc::new(tls.domain);
+    let handshakes = Arc::new(tokio::sync::Semaphore::new(
+        party.opts.max_handshakes.max(1),
+    ));
     loop {
+        // At most `max_handshakes` handshakes at once; the others wait in the backlog.
+        let Ok(handshake) = handshakes.clone().acquire_owned().await else {
+            return Ok(());
+        };
         let (tcp, addr) = match listener.accept().await {
             Ok(x) => x,
             Err(e) => {
@@ -32,7 +39,7 @@ pub(super) async fn serve(
         };
         let (party, acceptor, domain) = (party.clone(), acceptor.clone(), domain.clone());
         tokio::spawn(async move {
-            if let Err(e) = accept(party, acceptor, tcp, &domain).await {
+            if let Err(e) = accept(party, acceptor, tcp, &domain, handshake).await {
                 tracing::info!(%addr, error = %e, "control connection refused");
             }
         });
@@ -44,14 +51,18 @@ async fn accept(
     acceptor: TlsAcceptor,
     tcp: TcpStream,
     domain: &str,
+    handshake: tokio::sync::OwnedSemaphorePermit,
 ) -> Result<(), TransportError> {
     let tls = accept_tls(&acceptor, tcp, party.opts.handshake_timeout).await?;
+    drop(handshake);
     check_coordinator(peer_cert(&tls)?, domain)?;
     connection(party, tls, crate::tls::coordinator_name(domain)).await;
     Ok(())
 }
 
-/// Reads requests, handles each in its own task, writes responses as they complete.
+/// Reads requests, handles each in its own task, writes responses as they complete. At
+/// most `max_requests` requests of all connections run at once: past that, reading waits
+/// (the coordinator's connection is slowed, nothing more is held).
 async fn connection<S>(party: Arc<Party>, stream: S, from: String)
 where
     S: AsyncRead + AsyncWrite + Send + 'static,
@@ -81,8 +92,12 @@ where
                     }
                 },
             };
+            let Ok(slot) = party.requests.clone().acquire_owned().await else {
+                break;
+            };
             let (party, tx, from) = (party.clone(), tx.clone(), from.clone());
             tokio::spawn(async move {
+                let _slot = slot;
                 let body = match request {
                     Ok(r) => party.handle_from(Some(from), r).await,
                     Err(e) => Response::Failed(bad(format!("malformed request: {e}"))),

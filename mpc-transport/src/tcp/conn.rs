@@ -21,13 +21,17 @@ fn io(e: impl core::fmt::Display) -> TransportError {
 pub(super) async fn accept_loop(inner: Arc<Inner>, listener: TcpListener) {
     let acceptor = TlsAcceptor::from(inner.tls.server.clone());
     loop {
+        // At most `max_handshakes` handshakes at once; the others wait in the backlog.
+        let Ok(permit) = inner.handshakes.clone().acquire_owned().await else {
+            return;
+        };
         let Ok((tcp, addr)) = listener.accept().await else {
             continue;
         };
         let inner = inner.clone();
         let acceptor = acceptor.clone();
         tokio::spawn(async move {
-            if let Err(e) = accept_one(inner, acceptor, tcp).await {
+            if let Err(e) = accept_one(inner, acceptor, tcp, permit).await {
                 tracing::info!(%addr, error = %e, "incoming connection refused");
             }
         });
@@ -38,8 +42,10 @@ async fn accept_one(
     inner: Arc<Inner>,
     acceptor: TlsAcceptor,
     tcp: TcpStream,
+    handshake: tokio::sync::OwnedSemaphorePermit,
 ) -> Result<(), TransportError> {
     let tls = accept_tls(&acceptor, tcp, inner.opts.handshake_timeout).await?;
+    drop(handshake);
     let peer = identify(peer_cert(&tls)?, &inner.tls.domain, inner.n)?;
     if peer >= inner.me {
         // Only lower-indexed parties dial us; anything else is misconfigured or hostile.

@@ -9,27 +9,36 @@
 //! - Frames are length-delimited (`u32` big-endian + bytes). A length over the cap is never
 //!   allocated: the bytes are skipped, the frame is counted as rejected and the connection
 //!   goes on.
-//! - Frames for a session not opened yet wait in a small buffer (bounded in frames and in
-//!   bytes) for a short time (a peer may start a moment earlier), then are dropped and
-//!   counted.
+//! - What a peer can make the node keep is bounded (see [`router`](self::router)): frames
+//!   from outside a session's members are dropped, each session caps its frames, each peer
+//!   has a byte budget per session and in all, and frames for a session not opened yet wait
+//!   in a small buffer shared evenly between the peers for a short time (a peer may start a
+//!   moment earlier). With `C` connections and `S` sessions open, the frames waiting in the
+//!   node take at most `min(C * peer_bytes, S * members * session_peer_bytes) +
+//!   pending_bytes + C * max_frame` (the last term: one frame being read per connection).
 //! - Queues are bounded: a slow peer or session slows its senders (backpressure).
+//! - At most `max_handshakes` TLS handshakes run at once; further connections wait in the
+//!   listen backlog.
 //! - A dropped connection is dialed again with exponential backoff; frames queued for that
 //!   peer wait for the new connection (a frame being written when the connection broke is
 //!   lost; the protocol's round timeout covers it).
 
 mod conn;
+mod router;
 
-use std::collections::{HashMap, VecDeque};
+pub use router::{SessionLimits, TcpStats, FRAME_OVERHEAD};
+
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use mpc_core::{PartyIndex, SessionId};
 use tokio::net::TcpListener;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, Semaphore};
 use tokio::task::AbortHandle;
 
-use crate::envelope::{Envelope, DEFAULT_MAX_FRAME};
+use crate::envelope::DEFAULT_MAX_FRAME;
 use crate::error::TransportError;
 use crate::frame::Queued;
 use crate::tls::{TlsConfigs, TlsIdentity};
@@ -44,14 +53,24 @@ pub struct TcpOptions {
     pub peer_queue: usize,
     /// Frames queued per session before the connection reader waits.
     pub session_queue: usize,
-    /// Frames for not-yet-opened sessions kept at most (all sessions together).
+    /// Bytes (frames plus [`FRAME_OVERHEAD`] each) from one peer waiting to be read by one
+    /// session; past it the router waits before reading that peer's connection further.
+    /// At least the largest frame.
+    pub session_peer_bytes: usize,
+    /// Bytes from one peer waiting in all sessions together; as above.
+    pub peer_bytes: usize,
+    /// Frames for not-yet-opened sessions kept at most (all sessions together; each peer
+    /// gets an even share).
     pub pending_limit: usize,
-    /// Bytes of such frames kept at most (all sessions together).
+    /// Bytes of such frames kept at most (all sessions together; each peer gets an even
+    /// share).
     pub pending_bytes: usize,
     /// How long such frames are kept.
     pub pending_ttl: Duration,
     /// Bound on a TCP connect plus TLS handshake.
     pub handshake_timeout: Duration,
+    /// Incoming TLS handshakes run at once at most.
+    pub max_handshakes: usize,
     /// First and largest wait between dial attempts.
     pub reconnect: (Duration, Duration),
     /// Simulated one-way delay added to every frame sent (zero in production). Frames keep
@@ -66,10 +85,13 @@ impl Default for TcpOptions {
             max_frame: DEFAULT_MAX_FRAME,
             peer_queue: 1024,
             session_queue: 1024,
+            session_peer_bytes: 2 * (DEFAULT_MAX_FRAME + FRAME_OVERHEAD),
+            peer_bytes: 4 * (DEFAULT_MAX_FRAME + FRAME_OVERHEAD),
             pending_limit: 256,
             pending_bytes: 32 * 1024 * 1024,
             pending_ttl: Duration::from_secs(10),
             handshake_timeout: Duration::from_secs(5),
+            max_handshakes: 32,
             reconnect: (Duration::from_millis(20), Duration::from_secs(1)),
             delay: Duration::ZERO,
         }
@@ -96,46 +118,21 @@ struct PeerQueue {
     rx: Arc<tokio::sync::Mutex<mpsc::Receiver<Queued>>>,
 }
 
-struct Pending {
-    at: Instant,
-    session: SessionId,
-    from: PartyIndex,
-    frame: Vec<u8>,
-}
-
-#[derive(Default)]
-struct Router {
-    sessions: HashMap<SessionId, mpsc::Sender<(PartyIndex, Vec<u8>)>>,
-    pending: VecDeque<Pending>,
-    pending_bytes: usize,
-    rejected: u64,
-    reasons: VecDeque<String>,
-    connections: HashMap<PartyIndex, AbortHandle>,
-}
-
-impl Router {
-    fn reject(&mut self, from: PartyIndex, why: impl core::fmt::Display) {
-        self.rejected = self.rejected.saturating_add(1);
-        if self.reasons.len() >= 32 {
-            self.reasons.pop_front();
-        }
-        let line = format!("from party {from}: {why}");
-        tracing::debug!(%line, "frame rejected");
-        self.reasons.push_back(line);
-    }
-}
-
 pub(crate) struct Inner {
     me: PartyIndex,
     n: u16,
     opts: TcpOptions,
     tls: TlsConfigs,
     peers: HashMap<PartyIndex, PeerQueue>,
-    router: Mutex<Router>,
+    /// Each peer's budget of bytes waiting in sessions ([`TcpOptions::peer_bytes`]).
+    peer_budget: HashMap<PartyIndex, Arc<Semaphore>>,
+    /// Incoming handshakes in progress ([`TcpOptions::max_handshakes`]).
+    handshakes: Arc<Semaphore>,
+    router: Mutex<router::Router>,
 }
 
 impl Inner {
-    fn router(&self) -> std::sync::MutexGuard<'_, Router> {
+    fn router(&self) -> std::sync::MutexGuard<'_, router::Router> {
         // A poisoned lock only means another task panicked while routing; the map is still
         // consistent (every critical section is a single insert/remove/push).
         self.router
@@ -145,46 +142,6 @@ impl Inner {
 
     pub(crate) fn reject(&self, from: PartyIndex, why: impl core::fmt::Display) {
         self.router().reject(from, why);
-    }
-
-    /// Hands a frame from `from` to its session, or parks it for a session not open yet.
-    pub(crate) async fn route(&self, from: PartyIndex, frame: Vec<u8>) {
-        let session = match Envelope::peek_session(&frame) {
-            Ok(s) => s,
-            Err(e) => return self.reject(from, e),
-        };
-        let tx = {
-            let mut r = self.router();
-            match r.sessions.get(&session) {
-                Some(tx) => tx.clone(),
-                None => {
-                    let ttl = self.opts.pending_ttl;
-                    while r.pending.front().is_some_and(|p| p.at.elapsed() > ttl) {
-                        if let Some(p) = r.pending.pop_front() {
-                            r.pending_bytes = r.pending_bytes.saturating_sub(p.frame.len());
-                            r.reject(p.from, "frame for a session that was never opened");
-                        }
-                    }
-                    let bytes = r.pending_bytes.saturating_add(frame.len());
-                    if r.pending.len() >= self.opts.pending_limit || bytes > self.opts.pending_bytes
-                    {
-                        r.reject(from, "frame for an unknown session (buffer full)");
-                    } else {
-                        r.pending_bytes = bytes;
-                        r.pending.push_back(Pending {
-                            at: Instant::now(),
-                            session,
-                            from,
-                            frame,
-                        });
-                    }
-                    return;
-                }
-            }
-        };
-        if tx.send((from, frame)).await.is_err() {
-            self.reject(from, "frame for a session that has closed");
-        }
     }
 }
 
@@ -214,13 +171,28 @@ impl TcpNode {
             let rx = Arc::new(tokio::sync::Mutex::new(rx));
             (p, PeerQueue { tx, rx })
         });
+        if opts.session_peer_bytes < opts.max_frame.saturating_add(FRAME_OVERHEAD)
+            || opts.peer_bytes < opts.session_peer_bytes
+        {
+            return Err(TransportError::Unsupported(
+                "budgets must hold the largest frame: max_frame <= session_peer_bytes <= peer_bytes"
+                    .into(),
+            ));
+        }
+        let peer_budget = (0..n)
+            .filter(|&p| p != me)
+            .map(|p| (p, Arc::new(Semaphore::new(opts.peer_bytes))))
+            .collect();
+        let handshakes = Arc::new(Semaphore::new(opts.max_handshakes.max(1)));
         let inner = Arc::new(Inner {
             me,
             n,
             opts,
             tls,
             peers: queues.collect(),
-            router: Mutex::new(Router::default()),
+            peer_budget,
+            handshakes,
+            router: Mutex::new(router::Router::default()),
         });
         let mut tasks =
             vec![tokio::spawn(conn::accept_loop(inner.clone(), listener)).abort_handle()];
@@ -241,27 +213,68 @@ impl TcpNode {
         self.inner.n
     }
 
-    /// Opens the transport for `session`; frames that arrived for it already are delivered
-    /// first. Closing (dropping) the [`TcpSession`] unregisters it.
+    /// Opens the transport for `session`, open to every party of the mesh with the node's
+    /// frame cap; frames that arrived for it already are delivered first. Closing (dropping)
+    /// the [`TcpSession`] unregisters it. A party running a protocol opens its sessions with
+    /// [`TcpNode::open_session_with`] instead.
     ///
     /// # Errors
     /// [`TransportError::Core`] with `Misuse` if the session is already open here.
     pub fn open_session(&self, session: SessionId) -> Result<TcpSession, TransportError> {
-        let (tx, inbox) = mpsc::channel(self.inner.opts.session_queue.max(1));
+        let limits = SessionLimits {
+            members: None,
+            max_frame: self.inner.opts.max_frame,
+        };
+        self.open_session_with(session, limits)
+    }
+
+    /// Opens the transport for `session` among `limits.members` only, with frames capped at
+    /// `limits.max_frame` (and the node's cap): frames from other parties, or larger, are
+    /// dropped at the router. Early frames that pass these checks are delivered first.
+    ///
+    /// # Errors
+    /// [`TransportError::Core`] with `Misuse` if the session is already open here.
+    pub fn open_session_with(
+        &self,
+        session: SessionId,
+        mut limits: SessionLimits,
+    ) -> Result<TcpSession, TransportError> {
+        let opts = &self.inner.opts;
+        limits.max_frame = limits.max_frame.min(opts.max_frame);
+        let (tx, inbox) = mpsc::channel(opts.session_queue.max(1));
         let mut r = self.inner.router();
         if r.sessions.contains_key(&session) {
             return Err(mpc_core::Error::Misuse("session is already open on this node").into());
         }
-        let (mine, rest): (VecDeque<_>, VecDeque<_>) =
+        let (mine, rest): (std::collections::VecDeque<_>, _) =
             r.pending.drain(..).partition(|p| p.session == session);
         r.pending = rest;
-        r.pending_bytes = r.pending.iter().map(|p| p.frame.len()).sum();
+        r.pending_bytes = r.pending.iter().map(|p| router::charge(&p.frame)).sum();
         for p in mine {
-            if tx.try_send((p.from, p.frame)).is_err() {
-                r.reject(p.from, "session queue full while delivering early frames");
+            let refused = router::admit(&limits, p.from, &p.frame);
+            let delivered = router::Delivered {
+                from: p.from,
+                frame: p.frame,
+                _charge: None,
+            };
+            if let Some(why) = refused {
+                r.reject(delivered.from, why);
+            } else if let Err(e) = tx.try_send(delivered) {
+                let from = match e {
+                    mpsc::error::TrySendError::Full(d) | mpsc::error::TrySendError::Closed(d) => {
+                        d.from
+                    }
+                };
+                r.reject(from, "session queue full while delivering early frames");
             }
         }
-        r.sessions.insert(session, tx);
+        let budget = (0..self.inner.n)
+            .filter(|&p| p != self.inner.me)
+            .filter(|p| limits.members.as_ref().is_none_or(|m| m.contains(p)))
+            .map(|p| (p, Arc::new(Semaphore::new(opts.session_peer_bytes))))
+            .collect();
+        r.sessions
+            .insert(session, router::SessionRoute { tx, limits, budget });
         drop(r);
         Ok(TcpSession {
             me: self.inner.me,
@@ -269,6 +282,20 @@ impl TcpNode {
             inner: self.inner.clone(),
             inbox,
         })
+    }
+
+    /// What peers made this node keep: frames refused, bytes waiting now, and the peaks of
+    /// the budgets of [`TcpOptions`].
+    pub fn stats(&self) -> TcpStats {
+        let queued_bytes = self.inner.queued_bytes();
+        let r = self.inner.router();
+        TcpStats {
+            rejected: r.rejected,
+            queued_bytes,
+            peak_peer_bytes: r.peak_peer_bytes,
+            peak_session_peer_bytes: r.peak_session_peer_bytes,
+            peak_pending_bytes: r.peak_pending_bytes,
+        }
     }
 
     /// Frames rejected so far (oversized, malformed header, unknown or closed session) and
@@ -308,7 +335,7 @@ pub struct TcpSession {
     me: PartyIndex,
     session: SessionId,
     inner: Arc<Inner>,
-    inbox: mpsc::Receiver<(PartyIndex, Vec<u8>)>,
+    inbox: mpsc::Receiver<router::Delivered>,
 }
 
 impl core::fmt::Debug for TcpSession {
@@ -354,6 +381,8 @@ impl Transport for TcpSession {
     }
 
     async fn recv(&mut self) -> Result<(PartyIndex, Vec<u8>), TransportError> {
-        self.inbox.recv().await.ok_or(TransportError::Closed)
+        // The frame's budget is released here: from now on it is the run's to keep or drop.
+        let d = self.inbox.recv().await.ok_or(TransportError::Closed)?;
+        Ok((d.from, d.frame))
     }
 }

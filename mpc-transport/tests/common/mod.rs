@@ -22,6 +22,25 @@ pub fn test_primes() -> Vec<PaillierPrimes> {
     PaillierPrimes::list_from_json(&std::fs::read(file).unwrap()).unwrap()
 }
 
+/// The TEST-ONLY 2-of-3 CGGMP21 key of `test-vectors/test-only-shares/`, by party index:
+/// made by this SDK's key generation (`cargo run --release --example gen_test_shares`),
+/// every secret in it published. For tests whose subject is not key generation.
+pub fn test_only_cggmp21_key() -> Vec<mpc_core::Cggmp21Share> {
+    let file = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../test-vectors/test-only-shares/cggmp21-2of3.json"
+    );
+    let shares: Vec<serde_json::Value> =
+        serde_json::from_slice(&std::fs::read(file).unwrap()).unwrap();
+    shares
+        .iter()
+        .map(|v| {
+            let bytes = serde_json::to_vec(v).unwrap();
+            mpc_core::KeyShare::from_json(&bytes, mpc_core::SchemeId::Cggmp21Secp256k1).unwrap()
+        })
+        .collect()
+}
+
 /// Checks an Ed25519 signature with ed25519-dalek (strict).
 pub fn check_ed25519(pk: &PublicKey, msg: &[u8], sig: &Signature) {
     let (PublicKey::Ed25519(pk), Signature::Ed25519 { bytes }) = (pk, sig) else {

@@ -40,6 +40,7 @@ impl Certify {
 impl Rounds for Certify {
     type Output = Vec<PartyIndex>;
     const ROUNDS: u8 = 1;
+    const KIND: crate::limits::ProtocolKind = crate::limits::ProtocolKind::Certify;
 
     fn start(&mut self) -> Result<BTreeMap<PartyIndex, Vec<u8>>> {
         let params = self.data.params_of(self.me)?;

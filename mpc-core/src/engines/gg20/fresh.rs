@@ -71,6 +71,7 @@ fn fail(e: String) -> Error {
 impl Rounds for FreshModuli {
     type Output = Gg20Data;
     const ROUNDS: u8 = 2;
+    const KIND: crate::limits::ProtocolKind = crate::limits::ProtocolKind::AuxInfo;
 
     fn start(&mut self) -> Result<BTreeMap<PartyIndex, Vec<u8>>> {
         let public = moduli::prove_public(&self.fs(self.me, self.me), &self.own, &self.params)

@@ -133,6 +133,7 @@ fn fail(e: String) -> Error {
 impl Rounds for Keygen {
     type Output = Gg20Data;
     const ROUNDS: u8 = 2;
+    const KIND: crate::limits::ProtocolKind = crate::limits::ProtocolKind::Keygen;
 
     fn start(&mut self) -> Result<BTreeMap<PartyIndex, Vec<u8>>> {
         let moduli = moduli::prove_public(&self.fs(self.me, self.me), &self.own, &self.params)

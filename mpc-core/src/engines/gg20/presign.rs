@@ -647,6 +647,7 @@ pub(crate) fn combine(
 impl Rounds for Presign {
     type Output = Out;
     const ROUNDS: u8 = 4;
+    const KIND: crate::limits::ProtocolKind = crate::limits::ProtocolKind::Presign;
 
     fn start(&mut self) -> Result<BTreeMap<PartyIndex, Vec<u8>>> {
         let (k_c, nonce) = encrypt(&self.dk, &self.k)?;

@@ -182,8 +182,21 @@ fn a_party_killed_during_a_cggmp21_ceremony_is_named_and_a_second_ceremony_succe
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    // Party 2 dies while the key generation (DKG + auxiliary info) runs.
-    std::thread::sleep(Duration::from_millis(700));
+    // Party 2 dies while the key generation (DKG + auxiliary info) runs: once it has
+    // joined the ceremony's session (its session journal grows), not after a fixed time.
+    let journal = dep
+        .dir
+        .join("party-2")
+        .join(mpc_node::sessions::SESSIONS_FILE);
+    let joined_before = std::fs::metadata(&journal).map_or(0, |m| m.len());
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    while std::fs::metadata(&journal).map_or(0, |m| m.len()) == joined_before {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "party 2 never joined the ceremony"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
     dep.kill(2);
     let out = keygen.wait_with_output().unwrap();
     assert!(

@@ -37,27 +37,26 @@ fn main() -> Res<()> {
             })
             .collect::<Res<Vec<_>>>()?;
         let key = local::keygen::<Cggmp21>(t, configs)?;
-        let file = out.join(format!("cggmp21-{t}of{n}.json"));
-        write(&file, key.iter().map(|s| s.to_json()))?;
+        write(
+            &out.join(format!("cggmp21-{t}of{n}")),
+            key.iter().map(|s| s.to_json()),
+        )?;
     }
     eprintln!("making the TEST-ONLY GG20 key (2-of-3)");
     let configs = (0..3)
         .map(|i| Ok(prime(i)?.into()))
         .collect::<Res<Vec<_>>>()?;
     let gg20 = local::keygen::<Gg20>(2, configs)?;
-    write(
-        &out.join("gg20-2of3.json"),
-        gg20.iter().map(|s| s.to_json()),
-    )?;
+    write(&out.join("gg20-2of3"), gg20.iter().map(|s| s.to_json()))?;
     Ok(())
 }
 
-/// Writes the shares as one JSON array, by party index.
-fn write<J: AsRef<[u8]>>(path: &Path, shares: impl Iterator<Item = Result<J>>) -> Res<()> {
-    let values = shares
-        .map(|s| Ok(serde_json::from_slice::<serde_json::Value>(s?.as_ref())?))
-        .collect::<Res<Vec<_>>>()?;
-    std::fs::write(path, serde_json::to_vec_pretty(&values)?)?;
-    eprintln!("wrote {}", path.display());
+/// Writes each share to `dir/party-<i>.json` (its `KeyShare::to_json` form).
+fn write<J: AsRef<[u8]>>(dir: &Path, shares: impl Iterator<Item = Result<J>>) -> Res<()> {
+    std::fs::create_dir_all(dir)?;
+    for (i, share) in shares.enumerate() {
+        std::fs::write(dir.join(format!("party-{i}.json")), share?.as_ref())?;
+    }
+    eprintln!("wrote {}", dir.display());
     Ok(())
 }

@@ -35,16 +35,13 @@ fn keys() -> &'static [Cggmp21Share] {
     K.get_or_init(|| {
         // The TEST-ONLY 2-of-3 key of `test-vectors/` (`gen_test_shares`; its secrets are
         // published).
-        let file = concat!(
+        let dir = concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/../test-vectors/test-only-shares/cggmp21-2of3.json"
+            "/../test-vectors/test-only-shares/cggmp21-2of3"
         );
-        let shares: Vec<serde_json::Value> =
-            serde_json::from_slice(&std::fs::read(file).unwrap()).unwrap();
-        shares
-            .iter()
-            .map(|v| {
-                let bytes = serde_json::to_vec(v).unwrap();
+        (0..3)
+            .map(|i| {
+                let bytes = std::fs::read(format!("{dir}/party-{i}.json")).unwrap();
                 KeyShare::from_json(&bytes, SchemeId::Cggmp21Secp256k1).unwrap()
             })
             .collect()

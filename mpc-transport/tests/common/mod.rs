@@ -26,16 +26,13 @@ pub fn test_primes() -> Vec<PaillierPrimes> {
 /// made by this SDK's key generation (`cargo run --release --example gen_test_shares`),
 /// every secret in it published. For tests whose subject is not key generation.
 pub fn test_only_cggmp21_key() -> Vec<mpc_core::Cggmp21Share> {
-    let file = concat!(
+    let dir = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../test-vectors/test-only-shares/cggmp21-2of3.json"
+        "/../test-vectors/test-only-shares/cggmp21-2of3"
     );
-    let shares: Vec<serde_json::Value> =
-        serde_json::from_slice(&std::fs::read(file).unwrap()).unwrap();
-    shares
-        .iter()
-        .map(|v| {
-            let bytes = serde_json::to_vec(v).unwrap();
+    (0..3)
+        .map(|i| {
+            let bytes = std::fs::read(format!("{dir}/party-{i}.json")).unwrap();
             mpc_core::KeyShare::from_json(&bytes, mpc_core::SchemeId::Cggmp21Secp256k1).unwrap()
         })
         .collect()

@@ -1,10 +1,11 @@
 //! **TEST-ONLY**: writes a tss-lib-format key (one `keygen_data_<i>.json` per party) made
 //! by a trusted dealer, to exercise the importer and the GG20 engine at sizes the published
 //! fixtures do not have (for example 20 parties, 11 signers). A dealer sees the whole key:
-//! never use such a key for funds.
+//! never use such a key for funds. The dealer is behind the `danger-trusted-dealer` feature.
 //!
 //! ```text
-//! cargo run --release --example gen_tss_lib_keys -- --dir DIR --parties 20 --threshold 10
+//! cargo run --release -p mpc-examples --features danger-trusted-dealer \
+//!     --example gen_tss_lib_keys -- --dir DIR --parties 20 --threshold 10
 //! ```
 //!
 //! `--threshold` is tss-lib's t (t + 1 parties sign). Each party gets a 2048-bit Paillier

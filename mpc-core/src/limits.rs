@@ -65,14 +65,14 @@ const LARGE: [(SchemeId, ProtocolKind, u8, Honest); 19] = {
         (Cggmp21Secp256k1, Sign, 1, honest(8192, 256)),
         (Cggmp21Secp256k1, Sign, 2, honest(40 * 1024, 0)),
         (Cggmp21Secp256k1, Sign, 3, honest(8192, 256)),
-        // The modulus with Π-mod and Π-prm (377 kB), the share and the encryption key's
-        // proof (21 kB); the same for fresh moduli after a resharing, and a certification
-        // (397 kB).
-        (Gg20Secp256k1, Keygen, 1, honest(480 * 1024, 0)),
+        // The modulus with Π-mod and Π-prm at 128 repetitions (600 kB), the echo, the
+        // share and the encryption key's proof (22 kB); the same for fresh moduli after a
+        // resharing, and a certification (621 kB).
+        (Gg20Secp256k1, Keygen, 1, honest(800 * 1024, 0)),
         (Gg20Secp256k1, Keygen, 2, honest(32 * 1024, 256)),
-        (Gg20Secp256k1, AuxInfo, 1, honest(480 * 1024, 0)),
+        (Gg20Secp256k1, AuxInfo, 1, honest(800 * 1024, 0)),
         (Gg20Secp256k1, AuxInfo, 2, honest(32 * 1024, 256)),
-        (Gg20Secp256k1, Certify, 1, honest(480 * 1024, 0)),
+        (Gg20Secp256k1, Certify, 1, honest(800 * 1024, 0)),
         // MtA ciphertexts with their range proofs (6.6 kB), the MtA answers (27 kB), δ and
         // the commitment openings (5.8 kB); signing runs the same rounds.
         (Gg20Secp256k1, Presign, 1, honest(8192, 256)),

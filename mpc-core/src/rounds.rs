@@ -30,6 +30,14 @@ pub(crate) trait Rounds {
     const KIND: crate::limits::ProtocolKind;
     fn start(&mut self) -> Result<BTreeMap<PartyIndex, Vec<u8>>>;
     fn round(&mut self, r: u8, inbox: BTreeMap<PartyIndex, Vec<u8>>) -> Result<Next<Self::Output>>;
+    /// Checks a round-`r` payload from `from` as it arrives, before it takes its slot: a
+    /// payload refused here ([`Error::MalformedMessage`]) leaves the run as it was, and the
+    /// sender's real message can still come. By default a payload is checked only when its
+    /// round runs.
+    fn check(&self, r: u8, from: PartyIndex, payload: &[u8]) -> Result<()> {
+        let _ = (r, from, payload);
+        Ok(())
+    }
 }
 
 pub(crate) struct RoundsRun<S: Rounds> {
@@ -142,14 +150,21 @@ impl<S: Rounds> Protocol for RoundsRun<S> {
                 round: msg.round,
             });
         }
-        let slot = self.inbox.entry(round).or_default();
-        if slot.contains_key(&msg.from) {
+        if self
+            .inbox
+            .get(&round)
+            .is_some_and(|slot| slot.contains_key(&msg.from))
+        {
             return Err(Error::DuplicateMessage {
                 from: msg.from,
                 round: msg.round,
             });
         }
-        slot.insert(msg.from, msg.payload);
+        self.state.check(round, msg.from, &msg.payload)?;
+        self.inbox
+            .entry(round)
+            .or_default()
+            .insert(msg.from, msg.payload);
         Ok(())
     }
 }
@@ -174,5 +189,61 @@ pub(crate) fn blame(party: PartyIndex, reason: impl core::fmt::Display) -> Error
     Error::Aborted {
         culprits: vec![party],
         reason: format!("party {party}: {reason}"),
+    }
+}
+
+/// What a sender's echo of a broadcast round says about it, against what this party
+/// received.
+pub(crate) enum Echo {
+    /// The echo matches: every party sent the sender what it sent this party.
+    Matches,
+    /// The echo differs in what party `0` (a third party) sent: that party equivocated or
+    /// the echo is false, and this party cannot tell which.
+    Differs(PartyIndex),
+}
+
+/// Compares `echoed` (the sender's record of what every party sent in a broadcast round,
+/// itself included) with `received` (this party's record, itself included).
+///
+/// Blame rests on what this party saw itself: an echo that lists other parties, or
+/// misstates what the sender sent this party, or what this party sent everyone, names the
+/// sender; a difference in a third party's entry is returned as [`Echo::Differs`].
+pub(crate) fn compare_echo<T: PartialEq>(
+    me: PartyIndex,
+    from: PartyIndex,
+    received: &BTreeMap<PartyIndex, T>,
+    echoed: &[(PartyIndex, T)],
+) -> Result<Echo> {
+    let lists_the_same_parties = echoed.len() == received.len()
+        && echoed.iter().zip(received.keys()).all(|((j, _), k)| j == k);
+    if !lists_the_same_parties {
+        return Err(blame(
+            from,
+            "its echo does not list this run's parties in order",
+        ));
+    }
+    let mut differs = None;
+    for (j, value) in echoed {
+        if received.get(j) != Some(value) {
+            if *j == from || *j == me {
+                return Err(blame(
+                    from,
+                    format!("its echo misstates what party {j} sent"),
+                ));
+            }
+            differs.get_or_insert(*j);
+        }
+    }
+    Ok(differs.map_or(Echo::Matches, Echo::Differs))
+}
+
+/// The abort of a run in which `party`'s broadcast reached parties differently.
+pub(crate) fn equivocation(party: PartyIndex) -> Error {
+    Error::Aborted {
+        culprits: Vec::new(),
+        reason: format!(
+            "parties received different broadcasts from party {party}: party {party} \
+             equivocated or an echo is false (not attributable)"
+        ),
     }
 }

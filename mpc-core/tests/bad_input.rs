@@ -109,7 +109,7 @@ fn malformed_foreign_duplicate_and_oversized_messages_are_rejected_and_lose_noth
     let (from0, _) = pump(&mut runs[0]);
     let (from1, _) = pump(&mut runs[1]);
     let good = from1[0].clone();
-    assert_eq!((good.from, good.to), (1, None));
+    assert_eq!((good.from, good.to), (1, Some(0)));
 
     let r0 = &mut runs[0];
     // Truncated payload.

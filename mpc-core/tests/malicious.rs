@@ -74,10 +74,6 @@ const UNATTRIBUTABLE: &[(&str, u16, &[Behaviour], &str)] = &[
         ECHO_BROADCAST,
     ),
     ("frost-taproot keygen", 0x0004, BAD_BROADCAST, ECHO),
-    ("frost-ed25519 sign", 0x0000, BAD_BROADCAST, FROST_SHARES),
-    ("frost-ed25519 sign", 0x0001, BAD_BROADCAST, FROST_SHARES),
-    ("frost-taproot sign", 0x0000, BAD_BROADCAST, FROST_SHARES),
-    ("frost-taproot sign", 0x0001, BAD_BROADCAST, FROST_SHARES),
     ("cggmp21 dkg", 0x0000, BAD_BROADCAST, ECHO_BROADCAST),
     ("cggmp21 dkg", 0x0004, BAD_BROADCAST, ECHO),
     ("cggmp21 aux info", 0x0000, BAD_BROADCAST, ECHO_BROADCAST),
@@ -108,9 +104,6 @@ const ECHO_BROADCAST: &str = "the message goes through an echo broadcast: a rece
     so it names nobody (with an honest minority, counting echoes proves nothing)";
 const ECHO: &str = "this round is an echo of the previous one: a false echo and an \
     equivocating sender look the same to every receiver";
-const FROST_SHARES: &str = "givre checks the aggregate signature, not each signature share: \
-    a share made for other commitments (or altered) fails the aggregate, naming nobody (a \
-    per-share check as in RFC 9591 section 5.4 would name the signer)";
 const CGGMP21_PARTIAL: &str = "cggmp21 checks the combined signature, not each partial \
     signature (its `SignatureInvalid` names nobody)";
 const GG20_ECHO: &str = "round 3 carries the digest of the public round-1/2 messages each \
@@ -562,4 +555,127 @@ fn gg20_under_attack() {
         }),
         mode: Mode::FirstRound,
     });
+}
+
+// ---- equivocation and wrong values that still decode, aimed at one check each ----
+
+/// Replaces a JSON payload by `edit` of it.
+fn edit_json(m: &mut Message, edit: impl FnOnce(&mut serde_json::Value)) {
+    let mut v: serde_json::Value = serde_json::from_slice(&m.payload).unwrap();
+    edit(&mut v);
+    m.payload = serde_json::to_vec(&v).unwrap();
+}
+
+/// A 3-of-3 FROST signing of `request` where party 1's messages pass through `hook`.
+fn frost_signing<C: engines::frost::FrostSuite>(
+    request: SignRequest,
+    mut hook: impl FnMut(PartyIndex, &mut Message),
+) -> Vec<Result<Signature>> {
+    let shares = local::keygen::<engines::frost::Frost<C>>(3, vec![(); 3]).unwrap();
+    let s = sid("frost aimed");
+    let runs = (0..3)
+        .map(|i| {
+            let ctx = SessionCtx::new(s, C::ID, i, &[0, 1, 2]).unwrap();
+            engines::frost::Frost::<C>::sign(&ctx, &shares[usize::from(i)], &request).unwrap()
+        })
+        .collect();
+    run_each(runs, |receiver, m| {
+        if m.from == ADVERSARY {
+            hook(receiver, m);
+        }
+        Delivery::Deliver
+    })
+}
+
+/// A signature share that decodes but is wrong (the honest one plus one) is named by every
+/// honest signer: the per-share check (RFC 9591, section 5.4) after the aggregate fails.
+fn frost_wrong_share_is_named<C: engines::frost::FrostSuite>(request: SignRequest) {
+    let results = frost_signing::<C>(request, |_, m| {
+        if m.round == 0x0002 {
+            edit_json(m, |v| {
+                let share: givre::signing::round2::SigShare<C::Curve> =
+                    serde_json::from_value(v["share"].take()).unwrap();
+                let wrong =
+                    givre::signing::round2::SigShare(share.0 + givre::generic_ec::Scalar::one());
+                v["share"] = serde_json::to_value(wrong).unwrap();
+            });
+        }
+    });
+    for honest in [0, 2] {
+        let e = results[honest]
+            .as_ref()
+            .expect_err("no signature from a wrong share");
+        assert_eq!(e.blamed().to_vec(), vec![ADVERSARY], "{e}");
+    }
+}
+
+/// Valid but different round-1 commitments to one receiver (hiding and binding swapped):
+/// that receiver names party 1 (its echo states other commitments than it sent there); the
+/// other cannot tell who equivocated and names nobody; nobody signs.
+fn frost_equivocated_commitments_are_caught<C: engines::frost::FrostSuite>(request: SignRequest) {
+    let results = frost_signing::<C>(request, |receiver, m| {
+        if m.round == 0x0001 && receiver == 0 {
+            edit_json(m, |v| {
+                let c = &mut v["commitments"];
+                let hiding = c["hiding_comm"].take();
+                c["hiding_comm"] = c["binding_comm"].take();
+                c["binding_comm"] = hiding;
+            });
+        }
+    });
+    let e0 = results[0]
+        .as_ref()
+        .expect_err("party 0 signs over other commitments");
+    assert_eq!(e0.blamed().to_vec(), vec![ADVERSARY], "{e0}");
+    let e2 = results[2]
+        .as_ref()
+        .expect_err("party 2 signs although party 0 cannot");
+    assert!(e2.blamed().iter().all(|&p| p == ADVERSARY), "{e2}");
+}
+
+#[test]
+fn frost_ed25519_wrong_shares_and_equivocation_are_caught() {
+    type C = givre::ciphersuite::Ed25519;
+    frost_wrong_share_is_named::<C>(SignRequest::ed25519(b"aimed".to_vec()));
+    frost_equivocated_commitments_are_caught::<C>(SignRequest::ed25519(b"aimed".to_vec()));
+}
+
+#[test]
+fn frost_taproot_wrong_shares_and_equivocation_are_caught() {
+    type C = givre::ciphersuite::Bitcoin;
+    frost_wrong_share_is_named::<C>(SignRequest::bip340([8; 32], Some([9; 32])));
+    let mut with_path = SignRequest::bip340([8; 32], None);
+    with_path.derivation_path = Some(vec![1, 2]);
+    frost_wrong_share_is_named::<C>(with_path);
+    frost_equivocated_commitments_are_caught::<C>(SignRequest::bip340([8; 32], None));
+}
+
+/// GG20 key generation: party 1 sends party 0 another (well-formed) round-1 commitment than
+/// the others. Without the round-2 echo, parties 0 and 2 would disagree on the key; with
+/// it, party 0 names party 1 and party 2 aborts too.
+#[test]
+fn gg20_keygen_equivocation_is_caught_by_the_echo() {
+    let primes = test_primes();
+    let s = sid("gg20 keygen equivocation");
+    let runs = (0..3)
+        .map(|i| {
+            let ctx = SessionCtx::keygen(s, Gg20::ID, i, 3).unwrap();
+            Gg20::keygen(&ctx, 2, primes[usize::from(i)].clone().into()).unwrap()
+        })
+        .collect();
+    let results = run_each(runs, |receiver, m| {
+        if m.from == ADVERSARY && m.round == 0x0001 && receiver == 0 {
+            edit_json(m, |v| {
+                let b = v["commitment"][0].as_u64().unwrap();
+                v["commitment"][0] = ((b + 1) % 256).into();
+            });
+        }
+        Delivery::Deliver
+    });
+    let e0 = results[0].as_ref().expect_err("party 0 ends with a key");
+    assert_eq!(e0.blamed().to_vec(), vec![ADVERSARY], "{e0}");
+    let e2 = results[2]
+        .as_ref()
+        .expect_err("party 2 ends with another key than party 0");
+    assert!(e2.blamed().iter().all(|&p| p == ADVERSARY), "{e2}");
 }

@@ -120,6 +120,34 @@ pub(crate) fn lagrange(xs: &[Scalar<Secp256k1>], me: usize) -> Option<Scalar<Sec
     Some(num * den.invert()?)
 }
 
+/// `b^e mod m` with GMP's `mpz_powm_sec`, whose time and memory accesses do not depend on
+/// the exponent's value: for secret exponents (or secret moduli, such as a Paillier prime).
+/// `None` unless `m` is odd and above 1 and `e >= 0` (what `mpz_powm_sec` needs).
+pub(crate) fn secret_pow_mod(b: &Integer, e: &Integer, m: &Integer) -> Option<Integer> {
+    if m.is_even() || *m <= 1 || *e < 0 {
+        return None;
+    }
+    if *e == 0 {
+        return Some(Integer::from(1));
+    }
+    let b = Integer::from(b.modulo_ref(m));
+    Some(Integer::from(b.secure_pow_mod_ref(e, m)))
+}
+
+/// Overwrites every limb of a secret integer with zeros. GMP frees an integer's buffer
+/// without wiping it; clearing the bits from the top down writes each limb (a negative value
+/// is negated first, so no bit operation grows it). Intermediate values inside GMP's own
+/// routines are not reached.
+pub(crate) fn wipe(x: &mut Integer) {
+    use cggmp21::paillier_zk::rug::ops::NegAssign;
+    if *x < 0 {
+        x.neg_assign();
+    }
+    for bit in (0..x.significant_bits()).rev() {
+        x.set_bit(bit, false);
+    }
+}
+
 pub(crate) fn scalar_to_int(s: &Scalar<Secp256k1>) -> Integer {
     Integer::from_digits(s.to_be_bytes().as_bytes(), Order::Msf)
 }
@@ -175,5 +203,38 @@ impl EngineData for Gg20Data {
             return Err(invalid("verified list names a party out of range".into()));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::{wipe, Integer};
+
+    #[test]
+    fn secret_pow_mod_matches_pow_mod_and_refuses_what_powm_sec_cannot_take() {
+        let m = (Integer::from(1) << 521u32) - 1u8;
+        for (b, e) in [(3, 65537), (-5, 12345), (2, 0), (7, 1)] {
+            let (b, e) = (Integer::from(b), Integer::from(e));
+            let want = Integer::from(b.pow_mod_ref(&e, &m).unwrap());
+            assert_eq!(super::secret_pow_mod(&b, &e, &m), Some(want));
+        }
+        let two = Integer::from(2);
+        assert_eq!(super::secret_pow_mod(&two, &Integer::from(-1), &m), None);
+        assert_eq!(super::secret_pow_mod(&two, &two, &Integer::from(10)), None);
+        assert_eq!(super::secret_pow_mod(&two, &two, &Integer::from(1)), None);
+    }
+
+    #[test]
+    fn wipe_leaves_zero_for_positive_and_negative_values() {
+        for v in [
+            Integer::from(1) << 2047u32,
+            -(Integer::from(3) << 1200u32) + 7,
+            Integer::from(0),
+        ] {
+            let mut x = v.clone();
+            wipe(&mut x);
+            assert_eq!(x, 0, "{v}");
+        }
     }
 }

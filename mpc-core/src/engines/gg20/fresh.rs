@@ -6,9 +6,12 @@
 //! - **Round 1**: every party sends every other its parameters with Π-mod (for N and Ñ)
 //!   and Π-prm (the same to all); each checks them.
 //! - **Round 2**: every party proves Π-fac for its N to each other party, under that
-//!   party's ring-Pedersen parameters; each checks the proofs it receives.
+//!   party's ring-Pedersen parameters, with an echo of every party's round-1 parameters;
+//!   each checks the proofs and the echo ([`crate::rounds::compare_echo`]).
 //!
-//! Any failed check aborts the run naming the party.
+//! Any failed check aborts the run naming the party; parameters that reached parties
+//! differently abort it too (naming the sender where the receiver's own view proves it), so
+//! no two parties store different parameters for a third.
 
 use std::collections::BTreeMap;
 
@@ -18,14 +21,28 @@ use serde::{Deserialize, Serialize};
 
 use super::data::{Gg20Data, OwnSecrets, PartyParams};
 use super::moduli::{self, ModuliFac, ModuliPublic};
+use super::transcript::{self, int, ModuliRound1};
 use super::zk::Fs;
 use crate::error::{Error, Result};
 use crate::ids::PartyIndex;
-use crate::rounds::{blame, decode, Next, Rounds};
+use crate::rounds::{blame, compare_echo, decode, equivocation, Echo, Next, Rounds};
 
 #[derive(Serialize, Deserialize)]
 struct Fac {
+    /// The [`ModuliRound1`] hash of every party's parameters as the sender received them
+    /// (its own included), in party order.
+    echo: Vec<(PartyIndex, [u8; 32])>,
     fac: ModuliFac,
+}
+
+fn params_hash(party: PartyIndex, p: &PartyParams) -> [u8; 32] {
+    transcript::hash(&ModuliRound1 {
+        party,
+        n: int(&p.n.0),
+        ntilde: int(&p.ntilde.0),
+        h1: int(&p.h1.0),
+        h2: int(&p.h2.0),
+    })
 }
 
 /// The key material of one new party, before its Paillier parameters are exchanged.
@@ -91,6 +108,13 @@ impl Rounds for FreshModuli {
                 moduli::verify_public(&self.fs(i, self.me), &m).map_err(|e| blame(i, e))?;
                 self.theirs.insert(i, m.params);
             }
+            let mut echo: Vec<(PartyIndex, [u8; 32])> = self
+                .theirs
+                .iter()
+                .map(|(j, p)| (*j, params_hash(*j, p)))
+                .collect();
+            echo.push((self.me, params_hash(self.me, &self.params)));
+            echo.sort_by_key(|e| e.0);
             let mut out = BTreeMap::new();
             for j in self.others() {
                 let verifier = self
@@ -100,18 +124,37 @@ impl Rounds for FreshModuli {
                 let fac =
                     moduli::prove_fac(&self.fs(self.me, j), &self.own, &self.params, verifier)
                         .map_err(fail)?;
-                out.insert(j, crate::adapter::encode(&Fac { fac })?);
+                out.insert(
+                    j,
+                    crate::adapter::encode(&Fac {
+                        echo: echo.clone(),
+                        fac,
+                    })?,
+                );
             }
             return Ok(Next::Send(out));
         }
+        let mut received: BTreeMap<PartyIndex, [u8; 32]> = self
+            .theirs
+            .iter()
+            .map(|(j, p)| (*j, params_hash(*j, p)))
+            .collect();
+        received.insert(self.me, params_hash(self.me, &self.params));
+        let mut differs = None;
         for (&i, payload) in &inbox {
             let m: Fac = decode(i, payload)?;
+            if let Echo::Differs(j) = compare_echo(self.me, i, &received, &m.echo)? {
+                differs.get_or_insert(j);
+            }
             let params_i = self
                 .theirs
                 .get(&i)
                 .ok_or(Error::Misuse("missing round 1"))?;
             moduli::verify_fac(&self.fs(i, self.me), params_i, &m.fac, &self.params)
                 .map_err(|e| blame(i, e))?;
+        }
+        if let Some(j) = differs {
+            return Err(equivocation(j));
         }
         let mut params = Vec::with_capacity(usize::from(self.n));
         for j in 0..self.n {

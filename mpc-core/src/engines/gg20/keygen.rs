@@ -1,6 +1,16 @@
 //! GG20 key generation: Feldman VSS with commit-then-reveal (hash commitment to the
 //! coefficient commitments, Schnorr proof of the constant term), and each party's fresh
 //! Paillier / ring-Pedersen parameters with Π-mod, Π-prm (round 1) and Π-fac (round 2).
+//!
+//! Round 1 (a broadcast): the hash commitment to the party's coefficient commitments, and
+//! its N, Ñ, h1, h2 with Π-mod (N and Ñ) and Π-prm.
+//! Round 2 (to each party): an echo of every party's round-1 message (its
+//! [`KeygenRound1`] hash), the decommitment, a Schnorr proof of the constant term, Π-fac for
+//! the receiver's parameters, and the receiver's share.
+//! Output: each party checks the echoes ([`crate::rounds::compare_echo`]: a sender that
+//! misstates its own message or the receiver's is named, a difference in a third party's
+//! message aborts naming nobody, so honest parties never end with different keys), the
+//! decommitments, proofs and shares, and sums the shares.
 
 use std::collections::BTreeMap;
 
@@ -9,14 +19,14 @@ use cggmp21::paillier_zk::rug::Integer;
 use cggmp21::supported_curves::Secp256k1;
 use rand_core::{OsRng, RngCore};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use super::data::{BigHex, Gg20Data, OwnSecrets, PartyParams};
 use super::moduli::{self, ModuliFac, ModuliPublic};
+use super::transcript::{self, int, KeygenCommitment, KeygenRound1, KeygenSchnorr};
 use super::zk::{Fs, GPoint};
 use crate::error::{Error, Result};
 use crate::ids::PartyIndex;
-use crate::rounds::{blame, decode, Next, Rounds};
+use crate::rounds::{blame, compare_echo, decode, equivocation, Echo, Next, Rounds};
 
 type S = Scalar<Secp256k1>;
 
@@ -28,6 +38,9 @@ struct R1 {
 
 #[derive(Serialize, Deserialize)]
 struct R2 {
+    /// The [`KeygenRound1`] hash of every party's round-1 message, as the sender received
+    /// it (its own included), in party order.
+    echo: Vec<(PartyIndex, [u8; 32])>,
     coefficients: Vec<GPoint>,
     blind: [u8; 32],
     schnorr: (GPoint, S),
@@ -46,29 +59,37 @@ pub(crate) struct Keygen {
     commitments: Vec<GPoint>,
     blind: [u8; 32],
     theirs: BTreeMap<PartyIndex, (ModuliPublic, [u8; 32])>,
+    /// The [`KeygenRound1`] hash of every party's round-1 message (this party's included).
+    round1: BTreeMap<PartyIndex, [u8; 32]>,
 }
 
 fn commit(eid: &[u8; 32], i: PartyIndex, coefficients: &[GPoint], blind: &[u8; 32]) -> [u8; 32] {
-    let mut h = Sha256::new();
-    h.update(b"mpc-core.gg20.v1/keygen-commit");
-    h.update(eid);
-    h.update(i.to_be_bytes());
-    h.update((coefficients.len() as u64).to_be_bytes());
-    for c in coefficients {
-        h.update(c.to_bytes(true).as_bytes());
-    }
-    h.update(blind);
-    h.finalize().into()
+    transcript::hash(&KeygenCommitment {
+        execution: eid,
+        party: i,
+        coefficients,
+        blind,
+    })
 }
 
 fn schnorr_challenge(eid: &[u8; 32], i: PartyIndex, a: &GPoint, r: &GPoint) -> S {
-    let mut h = Sha256::new();
-    h.update(b"mpc-core.gg20.v1/keygen-schnorr");
-    h.update(eid);
-    h.update(i.to_be_bytes());
-    h.update(a.to_bytes(true).as_bytes());
-    h.update(r.to_bytes(true).as_bytes());
-    S::from_be_bytes_mod_order(h.finalize())
+    S::from_be_bytes_mod_order(transcript::hash(&KeygenSchnorr {
+        execution: eid,
+        party: i,
+        public: a,
+        commitment: r,
+    }))
+}
+
+fn round1_hash(i: PartyIndex, commitment: &[u8; 32], p: &PartyParams) -> [u8; 32] {
+    transcript::hash(&KeygenRound1 {
+        party: i,
+        commitment: *commitment,
+        n: int(&p.n.0),
+        ntilde: int(&p.ntilde.0),
+        h1: int(&p.h1.0),
+        h2: int(&p.h2.0),
+    })
 }
 
 fn id_of(j: PartyIndex) -> S {
@@ -99,6 +120,7 @@ impl Keygen {
             commitments,
             blind,
             theirs: BTreeMap::new(),
+            round1: BTreeMap::new(),
         }
     }
 
@@ -138,10 +160,10 @@ impl Rounds for Keygen {
     fn start(&mut self) -> Result<BTreeMap<PartyIndex, Vec<u8>>> {
         let moduli = moduli::prove_public(&self.fs(self.me, self.me), &self.own, &self.params)
             .map_err(fail)?;
-        let msg = R1 {
-            commitment: commit(&self.eid, self.me, &self.commitments, &self.blind),
-            moduli,
-        };
+        let commitment = commit(&self.eid, self.me, &self.commitments, &self.blind);
+        self.round1
+            .insert(self.me, round1_hash(self.me, &commitment, &self.params));
+        let msg = R1 { commitment, moduli };
         let payload = crate::adapter::encode(&msg)?;
         Ok(self
             .others()
@@ -155,6 +177,8 @@ impl Rounds for Keygen {
             for (&i, payload) in &inbox {
                 let m: R1 = decode(i, payload)?;
                 moduli::verify_public(&self.fs(i, self.me), &m.moduli).map_err(|e| blame(i, e))?;
+                self.round1
+                    .insert(i, round1_hash(i, &m.commitment, &m.moduli.params));
                 self.theirs.insert(i, (m.moduli, m.commitment));
             }
             let k = SecretScalar::<Secp256k1>::random(&mut OsRng);
@@ -184,6 +208,7 @@ impl Rounds for Keygen {
                     moduli::prove_fac(&self.fs(self.me, j), &self.own, &self.params, verifier)
                         .map_err(fail)?;
                 let msg = R2 {
+                    echo: self.round1.iter().map(|(j, h)| (*j, *h)).collect(),
                     coefficients: self.commitments.clone(),
                     blind: self.blind,
                     schnorr: (big_k, z),
@@ -196,8 +221,12 @@ impl Rounds for Keygen {
         }
         let mut x = self.eval(&id_of(self.me));
         let mut sums: Vec<GPoint> = self.commitments.clone();
+        let mut differs = None;
         for (&i, payload) in &inbox {
             let m: R2 = decode(i, payload)?;
+            if let Echo::Differs(j) = compare_echo(self.me, i, &self.round1, &m.echo)? {
+                differs.get_or_insert(j);
+            }
             let (moduli_i, c) = self
                 .theirs
                 .get(&i)
@@ -236,6 +265,9 @@ impl Rounds for Keygen {
             for (s, c) in sums.iter_mut().zip(&m.coefficients) {
                 *s += c;
             }
+        }
+        if let Some(j) = differs {
+            return Err(equivocation(j));
         }
         let public_key = sums
             .first()
@@ -292,7 +324,7 @@ pub(crate) fn params_from_primes(p: Integer, q: Integer) -> Result<(OwnSecrets, 
             break (a, b);
         }
     };
-    let h2 = Integer::from(h1.pow_mod_ref(&alpha, &n).ok_or(Error::Misuse("pow_mod"))?);
+    let h2 = super::data::secret_pow_mod(&h1, &alpha, &n).ok_or(Error::Misuse("pow_mod"))?;
     let own = OwnSecrets {
         p: BigHex(p.clone()),
         q: BigHex(q.clone()),

@@ -13,7 +13,14 @@
 //! - every MtA and MtAwc carries a range proof (Π-enc for K, Π-aff-g for each response, which
 //!   also checks the multiplier against Γ_i or W_i in the exponent);
 //! - every Fiat–Shamir challenge is a tagged `udigest` hash bound to the session, the purpose,
-//!   the prover and the verifier;
+//!   the prover and the verifier, and every other hash of protocol data (commitments, echoes,
+//!   presignature ids) one typed, tagged `udigest` structure (`gg20/transcript.rs`); Π-mod and
+//!   Π-prm run 128 repetitions (soundness 2^-128, as cggmp21's);
+//! - key generation echoes every party's broadcast, so honest parties never end with
+//!   different keys; a sender whose echo misstates its own message or the receiver's is
+//!   named;
+//! - exponentiations with secret exponents or moduli use GMP's `mpz_powm_sec`, and a
+//!   presigning run's secrets are wiped when it is dropped;
 //! - Δ_i = k_i·Γ is proven (Π-log*) against K_i; when Σ Δ_i ≠ δ·G or Σ σ_i·Γ ≠ δ·X, every
 //!   party proves (Π-aff-g, Π-log*) that its δ_i and σ_i are the plaintexts of ciphertexts
 //!   every party computes from the public MtA data, and each partial signature is checked
@@ -32,7 +39,9 @@ mod keygen;
 mod moduli;
 mod pmod;
 mod presign;
+#[cfg(feature = "danger-trusted-dealer")]
 pub mod test_only;
+mod transcript;
 mod zk;
 
 #[cfg(test)]
@@ -43,7 +52,6 @@ use std::sync::Arc;
 
 use cggmp21::generic_ec::{NonZero, Point, Scalar, SecretScalar};
 use cggmp21::supported_curves::Secp256k1;
-use sha2::{Digest, Sha256};
 
 pub(crate) use data::OwnSecrets;
 pub use data::{BigHex, Gg20Data, PartyParams};
@@ -507,7 +515,7 @@ impl Presigning for Gg20 {
         })))
     }
 
-    fn partial_sign(presig: Gg20Presignature, request: &SeenRequest) -> Result<Gg20Partial> {
+    fn partial_sign(mut presig: Gg20Presignature, request: &SeenRequest) -> Result<Gg20Partial> {
         let request = request.for_presignature()?;
         crate::presign_store::StoredPresignature::check_request(&presig, request)?;
         let prehash = prehash_of(request)?;
@@ -516,7 +524,7 @@ impl Presigning for Gg20 {
             from: presig.me,
             s: presign::partial(&presig.inner, &prehash)?,
             r_point: presig.inner.r_point,
-            checks: presig.inner.checks,
+            checks: std::mem::take(&mut presig.inner.checks),
         })
     }
 
@@ -548,11 +556,10 @@ impl Presigning for Gg20 {
 }
 
 fn presignature_id(session: &SessionId, r: &Point<Secp256k1>) -> [u8; 32] {
-    let mut h = Sha256::new();
-    h.update(b"mpc-core/gg20/presignature-id/v1");
-    h.update(session.0);
-    h.update(r.to_bytes(true).as_bytes());
-    h.finalize().into()
+    transcript::hash(&transcript::PresignatureId {
+        session: &session.0,
+        r,
+    })
 }
 
 impl crate::reshare::ReshareFrom for Gg20 {

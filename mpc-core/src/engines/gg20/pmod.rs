@@ -10,7 +10,7 @@
 //! below 2^16. Soundness: every element of Z_N^* / (Z_N^*)^N has an order that divides N,
 //! so all its prime factors exceed 2^16; if some y_j has no N-th root, c ↦ ȳ_j^c is
 //! injective on [0, 2^16) and one batch passes with probability at most 2^-16, so all
-//! batches with at most 2^-80 — the same bound as the M = 80 single checks (plus the
+//! batches with at most 2^-128 — the same bound as the M = 128 single checks (plus the
 //! negligible chance that every hashed y_i has an N-th root although gcd(N, φ(N)) ≠ 1).
 
 use std::sync::OnceLock;
@@ -19,13 +19,12 @@ use cggmp21::paillier_zk::rug::integer::{IsPrime, Order};
 use cggmp21::paillier_zk::rug::Integer;
 use rand_core::{CryptoRng, RngCore};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use super::data::BigHex;
 use super::zk::{Fs, M};
 
 /// Independent batches of the z-check (each sound except with probability 2^-16).
-pub(crate) const BATCHES: usize = 5;
+pub(crate) const BATCHES: usize = 8;
 /// Bits of the batch exponents c_i, and of the trial-division bound.
 const C_BITS: u32 = 16;
 
@@ -40,28 +39,25 @@ pub(crate) struct ModProof {
 
 /// The challenges y_1..y_M in Z_N^* (None if for some i none of 8 hash outputs is a unit).
 fn challenges(fs: &Fs<'_>, n: &Integer, w: &Integer) -> Option<Vec<Integer>> {
-    let mut h = Sha256::new();
-    h.update(b"mpc-core.gg20.v1/pi-mod");
-    h.update(udigest::hash::<Sha256>(&fs.state()));
-    for x in [n, w] {
-        let bytes = x.to_digits::<u8>(Order::Msf);
-        h.update((bytes.len() as u64).to_be_bytes());
-        h.update(&bytes);
-    }
-    let seed: [u8; 32] = h.finalize().into();
+    use super::transcript::{hash, int, Expand, ModSeed};
+    let seed = hash(&ModSeed {
+        context: fs,
+        n: int(n),
+        w: int(w),
+    });
     // |N| + 128 bits per challenge, reduced mod N (bias below 2^-128).
     let blocks = (n.significant_bits() as usize + 128).div_ceil(256);
     (0..M as u64)
-        .map(|i| {
+        .map(|index| {
             (0..8u64).find_map(|attempt| {
                 let mut bytes = Vec::with_capacity(blocks * 32);
                 for block in 0..blocks as u64 {
-                    let mut h = Sha256::new();
-                    h.update(seed);
-                    h.update(i.to_be_bytes());
-                    h.update(attempt.to_be_bytes());
-                    h.update(block.to_be_bytes());
-                    bytes.extend_from_slice(&h.finalize());
+                    bytes.extend_from_slice(&hash(&Expand {
+                        seed,
+                        index,
+                        attempt,
+                        block,
+                    }));
                 }
                 let y = Integer::from_digits(&bytes, Order::Msf) % n;
                 (y != 0 && Integer::from(y.gcd_ref(n)) == 1).then_some(y)
@@ -83,8 +79,9 @@ pub(crate) fn crt(
     t * q + xq
 }
 
+/// The prover's powers: secret exponents modulo the secret primes.
 fn pow(b: &Integer, e: &Integer, m: &Integer) -> Option<Integer> {
-    b.pow_mod_ref(e, m).map(Integer::from)
+    super::data::secret_pow_mod(b, e, m)
 }
 
 /// The (a, b) for which (−1)^a·w^b·y is a square modulo both p and q, with that value.
@@ -232,7 +229,10 @@ pub(crate) fn verify<R: RngCore + CryptoRng>(
                 u16::from_be_bytes(b)
             })
             .collect();
-        let lhs = pow(&multi_pow(&zs, &cs, n), n, n).ok_or("exponentiation failed")?;
+        let lhs = multi_pow(&zs, &cs, n)
+            .pow_mod_ref(n, n)
+            .map(Integer::from)
+            .ok_or("exponentiation failed")?;
         if lhs != multi_pow(&ys, &cs, n) {
             return Err("some z_i is not the N-th root of y_i");
         }

@@ -31,10 +31,9 @@ use cggmp21::paillier_zk::{
 use cggmp21::supported_curves::Secp256k1;
 use rand_core::OsRng;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use self::proofs::{encrypt, AffStatement};
-use super::data::{lagrange, scalar_to_int, BigHex, Gg20Data};
+use super::data::{lagrange, scalar_to_int, wipe, BigHex, Gg20Data};
 use super::zk::{self, GPoint, D};
 use crate::error::{Error, Result};
 use crate::ids::PartyIndex;
@@ -104,7 +103,9 @@ enum R4Body {
     Identify(Box<identify::Ident>),
 }
 
-/// Faults a test can make an honest party commit (never set outside tests).
+/// Faults a test can make an honest party commit. Only `cfg(test)` builds have them: in
+/// every other build the type is empty and each fault reads as absent.
+#[cfg(test)]
 #[derive(Default)]
 pub(crate) struct Faults {
     /// Bob's MtA mask y, instead of a sample in ±2^ℓ'.
@@ -118,6 +119,45 @@ pub(crate) struct Faults {
     pub refuse_identification: bool,
 }
 
+/// No faults (a build other than `cfg(test)`).
+#[cfg(not(test))]
+#[derive(Default)]
+pub(crate) struct Faults {
+    _none: (),
+}
+
+#[cfg(test)]
+impl Faults {
+    fn mta_y(&self) -> Option<Integer> {
+        self.mta_y.clone()
+    }
+    fn delta_offset(&self) -> S {
+        self.delta_offset.unwrap_or_else(S::zero)
+    }
+    fn sigma_offset(&self) -> GPoint {
+        self.sigma_offset.unwrap_or_else(Point::zero)
+    }
+    fn refuse_identification(&self) -> bool {
+        self.refuse_identification
+    }
+}
+
+#[cfg(not(test))]
+impl Faults {
+    fn mta_y(&self) -> Option<Integer> {
+        None
+    }
+    fn delta_offset(&self) -> S {
+        S::zero()
+    }
+    fn sigma_offset(&self) -> GPoint {
+        Point::zero()
+    }
+    fn refuse_identification(&self) -> bool {
+        false
+    }
+}
+
 /// The presignature a run yields (see [`super::Gg20Presignature`]).
 #[derive(Serialize, Deserialize)]
 pub(crate) struct Presig {
@@ -126,6 +166,13 @@ pub(crate) struct Presig {
     pub sigma: S,
     /// k_j·R and σ_j·R of every signer.
     pub checks: BTreeMap<PartyIndex, (GPoint, GPoint)>,
+}
+
+impl Drop for Presig {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.k);
+        zeroize::Zeroize::zeroize(&mut self.sigma);
+    }
 }
 
 pub(crate) enum Out {
@@ -148,7 +195,6 @@ pub(crate) struct Presign {
     gamma: Integer,
     ks: BTreeMap<PartyIndex, Integer>,
     pubs: BTreeMap<PartyIndex, R2Public>,
-    r1_digest: Sha256,
     mine_y: BTreeMap<PartyIndex, (Integer, Integer)>,
     big_gamma: GPoint,
     delta: S,
@@ -161,6 +207,22 @@ pub(crate) struct Presign {
     /// Set when a presignature check failed and round 4 is identification.
     identifying: bool,
     faults: Faults,
+}
+
+impl Drop for Presign {
+    /// Wipes the secrets of the run: k_i and its Paillier nonce, γ_i, the MtA masks, w_i
+    /// and σ_i. (The Paillier decryption key is `fast-paillier`'s, which does not wipe it.)
+    fn drop(&mut self) {
+        wipe(&mut self.k);
+        wipe(&mut self.k_nonce);
+        wipe(&mut self.gamma);
+        for (y, y_hat) in self.mine_y.values_mut() {
+            wipe(y);
+            wipe(y_hat);
+        }
+        zeroize::Zeroize::zeroize(&mut self.w);
+        zeroize::Zeroize::zeroize(&mut self.sigma);
+    }
 }
 
 fn fail(e: impl core::fmt::Display) -> Error {
@@ -236,7 +298,6 @@ impl Presign {
             gamma,
             ks: BTreeMap::new(),
             pubs: BTreeMap::new(),
-            r1_digest: Sha256::new(),
             mine_y: BTreeMap::new(),
             big_gamma: Point::zero(),
             delta: S::zero(),
@@ -285,11 +346,6 @@ impl Presign {
             .map_err(|e| blame(i, format!("Π-enc proof for K is invalid: {e:?}")))?;
             self.ks.insert(i, k);
         }
-        for (i, k) in &self.ks {
-            self.r1_digest.update(i.to_be_bytes());
-            self.r1_digest
-                .update(k.to_digits::<u8>(cggmp21::paillier_zk::rug::integer::Order::Msf));
-        }
         // Round 2.
         let g_int = self.gamma.clone();
         let w_int = scalar_to_int(&self.w);
@@ -305,8 +361,7 @@ impl Presign {
             let kj = self.ks.get(&j).cloned().ok_or(Error::Misuse("K missing"))?;
             let y = self
                 .faults
-                .mta_y
-                .clone()
+                .mta_y()
                 .unwrap_or_else(|| Integer::from_rng_pm(&bound, &mut OsRng));
             let y_hat = Integer::from_rng_pm(&bound, &mut OsRng);
             let (d, yy, p_d) = self.affine(j, &kj, &g_int, &y, &gamma_pt)?;
@@ -427,10 +482,9 @@ impl Presign {
         self.sigma = k * self.w + alphas_hat + betas_hat;
         self.big_gamma = self.pubs.values().map(|p| p.gamma).sum();
         let public = R3Public {
-            delta: self.delta + self.faults.delta_offset.unwrap_or_else(S::zero),
+            delta: self.delta + self.faults.delta_offset(),
             big_delta: self.big_gamma * k,
-            sigma_gamma: self.big_gamma * self.sigma
-                + self.faults.sigma_offset.unwrap_or_else(Point::zero),
+            sigma_gamma: self.big_gamma * self.sigma + self.faults.sigma_offset(),
             echo: self.echo()?,
         };
         let my_k = self.ks.get(&me).ok_or(Error::Misuse("own K missing"))?;
@@ -455,13 +509,30 @@ impl Presign {
         Ok(out)
     }
 
+    /// Hash of every signer's public round-1 and round-2 values as this party holds them.
     fn echo(&self) -> Result<[u8; 32]> {
-        let mut h = self.r1_digest.clone();
-        for (i, p) in &self.pubs {
-            h.update(i.to_be_bytes());
-            h.update(crate::adapter::encode(p)?);
-        }
-        Ok(h.finalize().into())
+        use super::transcript::{hash, int, PresignEcho, PresignRound2};
+        Ok(hash(&PresignEcho {
+            k: self.ks.iter().map(|(j, k)| (*j, int(k))).collect(),
+            round2: self
+                .pubs
+                .iter()
+                .map(|(j, p)| PresignRound2 {
+                    party: *j,
+                    gamma: p.gamma,
+                    mta: p
+                        .mta
+                        .iter()
+                        .map(|(i, m)| {
+                            (
+                                *i,
+                                [int(&m.d.0), int(&m.y.0), int(&m.d_hat.0), int(&m.y_hat.0)],
+                            )
+                        })
+                        .collect(),
+                })
+                .collect(),
+        }))
     }
 
     fn round3(&mut self, inbox: BTreeMap<PartyIndex, Vec<u8>>) -> Result<Next<Out>> {
@@ -494,7 +565,7 @@ impl Presign {
         let sum_sigma: GPoint = self.r3.values().map(|p| p.sigma_gamma).sum();
         if sum_delta != g * delta || sum_sigma != *self.data.public_key * delta {
             self.identifying = true;
-            if !self.faults.refuse_identification {
+            if !self.faults.refuse_identification() {
                 return self.identification().map(Next::Send);
             }
         }
@@ -522,13 +593,20 @@ impl Presign {
 
     /// Hash of every signer's round-3 public values as this party holds them.
     fn echo3(&self) -> Result<[u8; 32]> {
-        let mut h = Sha256::new();
-        h.update(b"mpc-core/gg20/round3-echo/v1");
-        for (i, p) in &self.r3 {
-            h.update(i.to_be_bytes());
-            h.update(crate::adapter::encode(p)?);
-        }
-        Ok(h.finalize().into())
+        use super::transcript::{hash, PresignRound3, PresignRound3Echo};
+        Ok(hash(&PresignRound3Echo {
+            parties: self
+                .r3
+                .iter()
+                .map(|(j, p)| PresignRound3 {
+                    party: *j,
+                    delta: p.delta,
+                    big_delta: p.big_delta,
+                    sigma_gamma: p.sigma_gamma,
+                    echo: p.echo,
+                })
+                .collect(),
+        }))
     }
 
     fn r4_message(&self, body: R4Body) -> Result<Vec<u8>> {

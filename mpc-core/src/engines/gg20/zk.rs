@@ -12,7 +12,7 @@ use cggmp21::paillier_zk::{self, fast_paillier, rug::Integer};
 use cggmp21::supported_curves::Secp256k1;
 use rand_core::{CryptoRng, RngCore};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
 
 use super::data::BigHex;
 use crate::ids::PartyIndex;
@@ -26,9 +26,9 @@ pub(crate) const ELL_PRIME: usize = 848;
 /// Range of the δ_i / σ_i plaintexts: Π-aff-g bounds a mask only by 2^(ℓ'+ε), so a sum of
 /// up to 2·255 masks plus the products stays below 2^(ℓ'+ε+10) (far below N/2).
 pub(crate) const ELL_SUM: usize = ELL_PRIME + EPSILON + 10;
-/// Repetitions of Π-mod and Π-prm: soundness error 2^-80 per proof (the repetition count
-/// tss-lib's own Π-mod uses).
-pub(crate) const M: usize = 80;
+/// Repetitions of Π-mod and Π-prm: soundness error 2^-128 per proof, as cggmp21's
+/// (each repetition is sound with probability 1/2).
+pub(crate) const M: usize = 128;
 /// Smallest accepted Paillier / ring-Pedersen modulus.
 pub(crate) const MIN_MODULUS_BITS: u32 = 2046;
 /// Largest accepted modulus (bounds the work a peer can cause).
@@ -43,23 +43,21 @@ pub(crate) fn order() -> Integer {
     .unwrap_or_default()
 }
 
-/// The Fiat–Shamir context of one proof.
-#[derive(Clone, Copy)]
+/// The Fiat–Shamir context of one proof: the shared state of every `paillier-zk` proof
+/// and part of the seed of Π-mod's and Π-prm's challenges.
+#[derive(Clone, Copy, udigest::Digestable)]
+#[udigest(tag = "mpc-core.gg20.v2.proof-context")]
 pub(crate) struct Fs<'a> {
     pub purpose: &'static str,
+    #[udigest(as_bytes)]
     pub session: &'a [u8; 32],
     pub prover: PartyIndex,
     pub verifier: Option<PartyIndex>,
 }
 
 impl Fs<'_> {
-    pub(crate) fn state(&self) -> impl udigest::Digestable + '_ {
-        udigest::inline_struct!("mpc-core.gg20.v1" {
-            purpose: self.purpose,
-            session: udigest::Bytes(self.session),
-            prover: self.prover,
-            verifier: self.verifier,
-        })
+    pub(crate) fn state(&self) -> &Self {
+        self
     }
 }
 
@@ -92,22 +90,23 @@ fn prm_challenge(
     h2: &Integer,
     a: &[BigHex],
 ) -> Vec<bool> {
-    let mut h = Sha256::new();
-    h.update(b"mpc-core.gg20.v1/prm");
-    let digest = udigest::hash::<Sha256>(&fs.state());
-    h.update(digest);
-    for x in [ntilde, h1, h2].into_iter().chain(a.iter().map(|b| &b.0)) {
-        let bytes = x.to_digits::<u8>(cggmp21::paillier_zk::rug::integer::Order::Msf);
-        h.update((bytes.len() as u64).to_be_bytes());
-        h.update(&bytes);
-    }
-    let seed: [u8; 32] = h.finalize().into();
-    (0..M)
-        .map(|i| {
-            let mut h = Sha256::new();
-            h.update(seed);
-            h.update((i as u64).to_be_bytes());
-            h.finalize().first().is_some_and(|b| b & 1 == 1)
+    use super::transcript::{hash, int, Expand, PrmSeed};
+    let seed = hash(&PrmSeed {
+        context: fs,
+        ntilde: int(ntilde),
+        h1: int(h1),
+        h2: int(h2),
+        commitments: a.iter().map(|b| int(&b.0)).collect(),
+    });
+    (0..M as u64)
+        .map(|index| {
+            let block = hash(&Expand {
+                seed,
+                index,
+                attempt: 0,
+                block: 0,
+            });
+            block.first().is_some_and(|b| b & 1 == 1)
         })
         .collect()
 }
@@ -135,8 +134,8 @@ pub(crate) fn prm_prove<R: RngCore + CryptoRng>(
         .iter()
         .map(|ai| {
             let (ep, eq) = (Integer::from(ai % &p1), Integer::from(ai % &q1));
-            let xp = Integer::from(h1.pow_mod_ref(&ep, p)?);
-            let xq = Integer::from(h1.pow_mod_ref(&eq, q)?);
+            let xp = super::data::secret_pow_mod(h1, &ep, p)?;
+            let xq = super::data::secret_pow_mod(h1, &eq, q)?;
             Some(BigHex(super::pmod::crt(&xp, &xq, p, q, &q_inv)))
         })
         .collect::<Option<Vec<_>>>()?;

@@ -92,7 +92,7 @@ impl Presign {
                 .ok_or_else(|| fail("N not invertible mod φ(N)"))?,
         );
         let base = Integer::from(c % n);
-        Ok(base.pow_mod_ref(&e, n).ok_or_else(|| fail("nonce"))?.into())
+        super::super::data::secret_pow_mod(&base, &e, n).ok_or_else(|| fail("nonce"))
     }
 
     /// H = K^x·Enc(0) under our key, with its zero ciphertext Y and both nonces.

@@ -2,12 +2,19 @@
 //! signatures and the BIP-341 Taproot tweak (Bitcoin key-path spends).
 //!
 //! Key generation is the CGGMP21-style DKG givre re-exports (UC-secure, no dealer).
-//! Signing is FROST's two rounds. givre's signing protocol takes no execution id; every
-//! message is bound to its session by the envelope check in this crate instead.
+//! Signing is FROST's two rounds, written here (`frost/signing.rs`) on givre's nonce, share and
+//! aggregation functions, so that a wrong signature share names its signer
+//! (`frost/share_check.rs`). Signing takes no execution id; every message is bound to its session
+//! by the envelope check in this crate.
 //!
 //! HD derivation uses the ciphersuite's algorithm in givre: SLIP-10/BIP-32 public
 //! derivation for secp256k1, and givre's own Edwards scheme for Ed25519 (not SLIP-10, which
 //! has no non-hardened Ed25519 derivation).
+
+mod share_check;
+mod signing;
+#[cfg(test)]
+mod tests;
 
 use std::marker::PhantomData;
 
@@ -19,11 +26,12 @@ use round_based::state_machine::wrap_protocol;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-use super::util::{abort, abort_in, boxed, check_path};
+use super::util::{abort, boxed, check_path};
 use crate::error::{Error, Result};
-use crate::ids::{PartyIndex, SchemeId, SessionCtx};
+use crate::ids::{SchemeId, SessionCtx};
 use crate::limits::ProtocolKind;
 use crate::protocol::BoxedProtocol;
+use crate::rounds::RoundsRun;
 use crate::scheme::{check_keygen, check_signers, ThresholdScheme};
 use crate::share::{invalid, EngineData, KeyShare, ShareHeader, KEY_SHARE_FORMAT_VERSION};
 use crate::sig::{PublicKey, SignPayload, SignRequest, Signature};
@@ -285,35 +293,20 @@ impl<C: FrostSuite> ThresholdScheme for Frost<C> {
         let (message, merkle_root) = C::message(&request.payload)?;
         let path = request.derivation_path.clone().filter(|p| !p.is_empty());
         let signing_key = Self::signing_key(share, path.as_deref())?;
-        let payload = request.payload.clone();
-        let data = std::sync::Arc::clone(share.data());
-        let signers: Vec<PartyIndex> = ctx.parties().to_vec();
-        let i = ctx.my_position();
-        let machine = wrap_protocol(move |party| async move {
-            let mut builder = givre::signing::<C>(i, &data.share, &signers, &message);
-            if let Some(p) = &path {
-                builder = builder
-                    .set_derivation_path(p.iter().copied())
-                    .map_err(|e| Error::Derivation(e.to_string()))?;
-            }
-            if C::IS_TAPROOT {
-                builder = builder.set_taproot_tweak(merkle_root).map_err(abort)?;
-            }
-            let sig = builder
-                .sign(&mut OsRng, party)
-                .await
-                .map_err(|e| abort_in(&signers)(&e))?;
-            if givre::signing::aggregate::Signature::<C>::serialized_len() != 64 {
-                return Err(Error::Misuse("ciphersuite signature is not 64 bytes"));
-            }
-            let mut bytes = [0u8; 64];
-            sig.write_to_slice(&mut bytes);
-            let out = C::signature(bytes);
-            // givre does not check signature shares; a bad share surfaces here.
-            crate::verify::verify(&signing_key, &payload, &out)?;
-            Ok(out)
-        });
-        Ok(boxed(ctx, 0, ProtocolKind::Sign, Box::new(machine)))
+        let request = signing::Request {
+            message,
+            taproot: C::IS_TAPROOT.then_some(merkle_root),
+            path,
+            signing_key,
+            payload: request.payload.clone(),
+        };
+        let run = signing::Signing::new(
+            ctx.me(),
+            ctx.parties().to_vec(),
+            std::sync::Arc::clone(share.data()),
+            request,
+        );
+        Ok(Box::new(RoundsRun::new(ctx.clone(), 0, run)))
     }
 
     fn signing_key(share: &KeyShare<FrostData<C>>, path: Option<&[u32]>) -> Result<PublicKey> {

@@ -42,6 +42,9 @@ pub trait StoredPresignature: Sized + Send + 'static {
     fn path(&self) -> Option<Vec<u32>>;
     /// The key the combined signature verifies under (derived, if it has a path).
     fn signing_key(&self) -> PublicKey;
+    /// The epoch of the key share it was made with (a refresh or resharing makes the next
+    /// epoch): a store of one epoch holds only presignatures of that epoch.
+    fn epoch(&self) -> u32;
     /// Checks that `request` can be signed with this presignature, without using it.
     ///
     /// # Errors
@@ -65,6 +68,7 @@ pub trait StoredPresignature: Sized + Send + 'static {
             signers: self.signers(),
             path: self.path(),
             signing_key: self.signing_key(),
+            epoch: self.epoch(),
         }
     }
 }
@@ -80,6 +84,8 @@ pub struct PoolEntry {
     pub path: Option<Vec<u32>>,
     /// The key it signs for.
     pub signing_key: PublicKey,
+    /// The epoch of the key share it was made with.
+    pub epoch: u32,
 }
 
 /// Presignatures of one party and one engine, each usable once.
@@ -104,7 +110,8 @@ pub trait PresignatureStore<S: Presigning>: Send {
     /// Adds a presignature.
     ///
     /// # Errors
-    /// [`Error::PresignatureUsed`] if its id was used or is already stored;
+    /// [`Error::PresignatureMismatch`] for a presignature of another epoch than the store's
+    /// ([`check_epoch`]); [`Error::PresignatureUsed`] if its id was used or is already stored;
     /// [`Error::Storage`] for a durable store that cannot write it.
     fn insert(&mut self, presignature: S::Presignature) -> Result<[u8; 32]>;
 
@@ -185,18 +192,30 @@ pub fn take_to_sign<P: StoredPresignature>(
         .ok_or_else(|| Error::PresignatureUsed(to_hex(id)))
 }
 
-/// An in-memory [`PresignatureStore`]: single use within one process.
+/// Checks that presignature `p` belongs in a store of epoch `epoch`: after a refresh or a
+/// resharing, presignatures of earlier shares never sign again.
+///
+/// # Errors
+/// [`Error::PresignatureMismatch`] for another epoch.
+pub fn check_epoch<P: StoredPresignature>(p: &P, epoch: u32) -> Result<()> {
+    if p.epoch() != epoch {
+        return Err(Error::PresignatureMismatch(
+            "the presignature was made with a share of another epoch of the key",
+        ));
+    }
+    Ok(())
+}
+
+/// An in-memory [`PresignatureStore`] of one epoch of a key: single use within one process.
 pub struct MemoryPresignatures<S: Presigning> {
+    epoch: u32,
     ready: BTreeMap<[u8; 32], S::Presignature>,
     consumed: HashSet<[u8; 32]>,
 }
 
 impl<S: Presigning> Default for MemoryPresignatures<S> {
     fn default() -> Self {
-        MemoryPresignatures {
-            ready: BTreeMap::new(),
-            consumed: HashSet::new(),
-        }
+        Self::for_epoch(0)
     }
 }
 
@@ -210,9 +229,19 @@ impl<S: Presigning> core::fmt::Debug for MemoryPresignatures<S> {
 }
 
 impl<S: Presigning> MemoryPresignatures<S> {
-    /// An empty store.
+    /// An empty store for a key's first epoch (as key generation or an import makes it).
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An empty store for epoch `epoch` of a key (a refreshed or reshared share's
+    /// [`crate::KeyShare::epoch`]).
+    pub fn for_epoch(epoch: u32) -> Self {
+        MemoryPresignatures {
+            epoch,
+            ready: BTreeMap::new(),
+            consumed: HashSet::new(),
+        }
     }
 }
 
@@ -221,6 +250,7 @@ where
     S::Presignature: StoredPresignature,
 {
     fn insert(&mut self, p: S::Presignature) -> Result<[u8; 32]> {
+        check_epoch(&p, self.epoch)?;
         let id = p.id();
         if self.consumed.contains(&id) || self.ready.contains_key(&id) {
             return Err(Error::PresignatureUsed(to_hex(&id)));

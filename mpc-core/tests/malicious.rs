@@ -9,7 +9,7 @@
 //! The cheap protocols (FROST, the DKGs, resharing) run every behaviour in every round.
 //! The Paillier-heavy ones take less in a plain test run ([`Mode`]): CGGMP21 and GG20
 //! presigning and signing one behaviour per round, in turn; CGGMP21 auxiliary info, GG20
-//! key generation and certification a tampered first round. `MPC_MALICIOUS_FULL=1` runs the
+//! key generation, fresh moduli after a resharing and certification a tampered first round. `MPC_MALICIOUS_FULL=1` runs the
 //! whole matrix (about 6 minutes on 2 cores:
 //! `MPC_MALICIOUS_FULL=1 cargo test -p mpc-core --test malicious`).
 #![allow(
@@ -540,6 +540,33 @@ fn gg20_under_attack() {
         request,
         Mode::Rotating,
     ));
+    // Fresh moduli after a refresh (the step that makes a reshared GG20 share): each
+    // party's new Paillier and ring-Pedersen parameters with their proofs, then Π-fac and
+    // the echo of everyone's parameters.
+    let outputs = reshare_outputs::<Gg20>(
+        &shares.iter().cloned().map(Some).collect::<Vec<_>>(),
+        &[0, 1],
+        &[0, 1, 2],
+        2,
+        Gg20::ID,
+    );
+    let fresh_primes = test_primes();
+    suite(Case {
+        name: "gg20 fresh moduli",
+        parties: vec![0, 1, 2],
+        start: Box::new(|s| {
+            outputs
+                .iter()
+                .map(|o| {
+                    let j = o.share.as_ref().unwrap().index();
+                    let ctx = SessionCtx::keygen(s, Gg20::ID, j, 3).unwrap();
+                    let p = fresh_primes[(usize::from(j) + 1) % fresh_primes.len()].clone();
+                    Gg20::reshared(&ctx, o, p).unwrap()
+                })
+                .collect()
+        }),
+        mode: Mode::FirstRound,
+    });
     // Certification of the signer set (the step after an import; every party's proofs).
     suite(Case {
         name: "gg20 certify",

@@ -277,9 +277,45 @@ fn paillier_moduli(share: &Gg20Share) -> Vec<serde_json::Value> {
         .collect()
 }
 
+/// Presignatures carry the epoch of the share that made them: a store of the refreshed
+/// epoch refuses those of the old shares, a store of the old epoch those of the new, and a
+/// stored presignature keeps its epoch.
+fn presignatures_stay_in_their_epoch<S: Presigning>(old: &[Share<S>], fresh: &[Share<S>]) {
+    let presign = |shares: &[Share<S>]| {
+        let s = sid("presign in an epoch");
+        let runs = [0u16, 1]
+            .iter()
+            .map(|&i| {
+                let ctx = SessionCtx::new(s, S::ID, i, &[0, 1]).unwrap();
+                S::presign(&ctx, &shares[usize::from(i)], None).unwrap()
+            })
+            .collect();
+        run_local(runs).unwrap()
+    };
+    let (mut of_old, mut of_new) = (presign(old), presign(fresh));
+    let (p_old, p_new) = (of_old.remove(0), of_new.remove(0));
+    assert_eq!((p_old.epoch(), p_new.epoch()), (0, 1));
+    let again = S::Presignature::from_bytes(&p_new.to_bytes().unwrap()).unwrap();
+    assert_eq!(again.epoch(), 1);
+    let refused = MemoryPresignatures::<S>::for_epoch(1).insert(p_old);
+    assert!(
+        matches!(refused, Err(Error::PresignatureMismatch(_))),
+        "{refused:?}"
+    );
+    let refused = MemoryPresignatures::<S>::new().insert(again);
+    assert!(
+        matches!(refused, Err(Error::PresignatureMismatch(_))),
+        "{refused:?}"
+    );
+    let mut store = MemoryPresignatures::<S>::for_epoch(1);
+    store.insert(p_new).unwrap();
+    assert_eq!(store.entries()[0].epoch, 1);
+}
+
 #[test]
-fn gg20_refresh_removal_and_repair_with_fresh_paillier_keys() {
+fn gg20_refresh_removal_and_repair_with_fresh_paillier_keys_and_presignature_epochs() {
     let (old, fresh) = refresh_removal_and_repair::<Gg20>();
+    presignatures_stay_in_their_epoch::<Gg20>(&old, &fresh);
     let (before, after) = (paillier_moduli(&old[0]), paillier_moduli(&fresh[0]));
     assert_eq!((before.len(), after.len()), (3, 3));
     for (a, b) in before.iter().zip(&after) {
@@ -303,8 +339,9 @@ fn frost_taproot_refresh_removal_and_repair() {
 }
 
 #[test]
-fn cggmp21_refresh_removal_and_repair_keep_the_chain_code() {
+fn cggmp21_refresh_removal_and_repair_keep_the_chain_code_and_presignature_epochs() {
     let (old, fresh) = refresh_removal_and_repair::<Cggmp21>();
+    presignatures_stay_in_their_epoch::<Cggmp21>(&old, &fresh);
     let code = Cggmp21::chain_code(&old[0]).expect("CGGMP21 keys have a chain code");
     assert_eq!(Cggmp21::chain_code(&fresh[2]), Some(code));
     // A derived key is the same before and after (BIP-32, computed independently).

@@ -54,6 +54,7 @@ pub struct DurablePool<S: Presigning> {
     store: Arc<SealedStore>,
     sub: String,
     label: Label,
+    epoch: u32,
     journal: File,
     journal_path: PathBuf,
     ready: BTreeMap<[u8; 32], S::Presignature>,
@@ -120,6 +121,8 @@ impl<S: Presigning> DurablePool<S> {
             if !named {
                 return Err(corrupt(path, "file name differs from the presignature id"));
             }
+            mpc_core::presign_store::check_epoch(&p, epoch)
+                .map_err(|e| corrupt(path.clone(), e))?;
             if consumed.contains(&p.id()) {
                 store.remove(&name)?;
             } else {
@@ -130,6 +133,7 @@ impl<S: Presigning> DurablePool<S> {
             store,
             sub,
             label,
+            epoch,
             journal,
             journal_path,
             ready,
@@ -149,6 +153,7 @@ impl<S: Presigning> DurablePool<S> {
 
 impl<S: Presigning> PresignatureStore<S> for DurablePool<S> {
     fn insert(&mut self, p: S::Presignature) -> mpc_core::Result<[u8; 32]> {
+        mpc_core::presign_store::check_epoch(&p, self.epoch)?;
         let id = p.id();
         if self.consumed.contains(&id) || self.ready.contains_key(&id) {
             return Err(mpc_core::Error::PresignatureUsed(hex::encode(id)));

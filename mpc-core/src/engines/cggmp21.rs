@@ -365,11 +365,13 @@ pub struct Cggmp21Presignature {
     signing_key: PublicKey,
     me: PartyIndex,
     signers: Vec<PartyIndex>,
+    epoch: u32,
     inner: cggmp21::Presignature<Secp256k1>,
 }
 
-/// Version of the stored presignature format ([`Cggmp21Presignature::to_json`]).
-pub const PRESIGNATURE_FORMAT_VERSION: u32 = 1;
+/// Version of the stored presignature format ([`Cggmp21Presignature::to_json`]). Version 2
+/// added the key's epoch; a version-1 presignature reads as one of epoch 0.
+pub const PRESIGNATURE_FORMAT_VERSION: u32 = 2;
 
 #[derive(Serialize)]
 struct StoredRef<'a> {
@@ -379,6 +381,7 @@ struct StoredRef<'a> {
     signing_key: &'a PublicKey,
     me: PartyIndex,
     signers: &'a [PartyIndex],
+    epoch: u32,
     inner: &'a cggmp21::Presignature<Secp256k1>,
 }
 
@@ -390,6 +393,8 @@ struct Stored {
     signing_key: PublicKey,
     me: PartyIndex,
     signers: Vec<PartyIndex>,
+    #[serde(default)]
+    epoch: u32,
     inner: cggmp21::Presignature<Secp256k1>,
 }
 
@@ -434,6 +439,10 @@ impl Cggmp21Presignature {
     pub fn party(&self) -> PartyIndex {
         self.me
     }
+    /// The epoch of the key share it was made with: it signs only in a store of that epoch.
+    pub fn epoch(&self) -> u32 {
+        self.epoch
+    }
 
     /// Serializes the presignature (secret) for a durable pool. A stored copy can be read
     /// back, so single use then rests on the store (see [`crate::presign_store`]): a durable
@@ -449,6 +458,7 @@ impl Cggmp21Presignature {
             signing_key: &self.signing_key,
             me: self.me,
             signers: &self.signers,
+            epoch: self.epoch,
             inner: &self.inner,
         })
         .map(Zeroizing::new)
@@ -463,7 +473,7 @@ impl Cggmp21Presignature {
     /// signers, signing key not on secp256k1).
     pub fn from_json(bytes: &[u8]) -> Result<Self> {
         let s: Stored = serde_json::from_slice(bytes).map_err(|e| invalid_presig(e.to_string()))?;
-        if s.version != PRESIGNATURE_FORMAT_VERSION {
+        if !(1..=PRESIGNATURE_FORMAT_VERSION).contains(&s.version) {
             return Err(Error::UnsupportedVersion {
                 found: s.version,
                 supported: PRESIGNATURE_FORMAT_VERSION,
@@ -482,6 +492,7 @@ impl Cggmp21Presignature {
             signing_key: s.signing_key,
             me: s.me,
             signers: s.signers,
+            epoch: s.epoch,
             inner: s.inner,
         })
     }
@@ -515,6 +526,9 @@ impl crate::presign_store::StoredPresignature for Cggmp21Presignature {
     }
     fn signing_key(&self) -> PublicKey {
         self.signing_key
+    }
+    fn epoch(&self) -> u32 {
+        self.epoch
     }
     fn check_request(&self, request: &SignRequest) -> Result<()> {
         Cggmp21Presignature::check_request(self, request)
@@ -557,6 +571,7 @@ impl Presigning for Cggmp21 {
         let i = ctx.my_position();
         let me = ctx.me();
         let session = ctx.session();
+        let epoch = share.epoch();
         let eid = ctx.execution_id("presign", signing_key.as_bytes());
         let machine = wrap_protocol(move |party| async move {
             let builder = signing_builder(&data, &eid, i, &signers, path.as_deref())?;
@@ -571,6 +586,7 @@ impl Presigning for Cggmp21 {
                 signing_key,
                 me,
                 signers: owned_signers,
+                epoch,
                 inner,
             })
         });

@@ -359,11 +359,13 @@ pub struct Gg20Presignature {
     session: SessionId,
     me: PartyIndex,
     public_key: [u8; 33],
+    epoch: u32,
     inner: Presig,
 }
 
-/// Version of the stored GG20 presignature format.
-pub const GG20_PRESIGNATURE_FORMAT_VERSION: u32 = 1;
+/// Version of the stored GG20 presignature format. Version 2 added the key's epoch; a
+/// version-1 presignature reads as one of epoch 0.
+pub const GG20_PRESIGNATURE_FORMAT_VERSION: u32 = 2;
 
 #[derive(serde::Serialize)]
 struct StoredRef<'a> {
@@ -372,6 +374,7 @@ struct StoredRef<'a> {
     me: PartyIndex,
     #[serde(with = "crate::hexser")]
     public_key: &'a [u8; 33],
+    epoch: u32,
     inner: &'a Presig,
 }
 
@@ -382,6 +385,8 @@ struct Stored {
     me: PartyIndex,
     #[serde(with = "crate::hexser")]
     public_key: [u8; 33],
+    #[serde(default)]
+    epoch: u32,
     inner: Presig,
 }
 
@@ -407,6 +412,10 @@ impl Gg20Presignature {
     pub fn signers(&self) -> Vec<PartyIndex> {
         self.inner.checks.keys().copied().collect()
     }
+    /// The epoch of the key share it was made with: it signs only in a store of that epoch.
+    pub fn epoch(&self) -> u32 {
+        self.epoch
+    }
 }
 
 fn invalid_presig(reason: String) -> Error {
@@ -429,6 +438,9 @@ impl crate::presign_store::StoredPresignature for Gg20Presignature {
     fn signing_key(&self) -> PublicKey {
         PublicKey::Secp256k1(self.public_key)
     }
+    fn epoch(&self) -> u32 {
+        self.epoch
+    }
     fn check_request(&self, request: &SignRequest) -> Result<()> {
         prehash_of(request)?;
         if request
@@ -448,6 +460,7 @@ impl crate::presign_store::StoredPresignature for Gg20Presignature {
             session: &self.session,
             me: self.me,
             public_key: &self.public_key,
+            epoch: self.epoch,
             inner: &self.inner,
         })
         .map(zeroize::Zeroizing::new)
@@ -455,7 +468,7 @@ impl crate::presign_store::StoredPresignature for Gg20Presignature {
     }
     fn from_bytes(bytes: &[u8]) -> Result<Self> {
         let s: Stored = serde_json::from_slice(bytes).map_err(|e| invalid_presig(e.to_string()))?;
-        if s.version != GG20_PRESIGNATURE_FORMAT_VERSION {
+        if !(1..=GG20_PRESIGNATURE_FORMAT_VERSION).contains(&s.version) {
             return Err(Error::UnsupportedVersion {
                 found: s.version,
                 supported: GG20_PRESIGNATURE_FORMAT_VERSION,
@@ -470,6 +483,7 @@ impl crate::presign_store::StoredPresignature for Gg20Presignature {
             session: s.session,
             me: s.me,
             public_key: s.public_key,
+            epoch: s.epoch,
             inner: s.inner,
         })
     }
@@ -501,6 +515,7 @@ impl Presigning for Gg20 {
         let run = presign_run(ctx, share, None, "presign", Faults::default())?;
         let session = ctx.session();
         let me = ctx.me();
+        let epoch = share.epoch();
         let mut public_key = [0u8; 33];
         public_key.copy_from_slice(share.public_key().as_bytes());
         Ok(Box::new(Map::new(run, move |out| match out {
@@ -509,6 +524,7 @@ impl Presigning for Gg20 {
                 session,
                 me,
                 public_key,
+                epoch,
                 inner,
             }),
             Out::Signature(_) => Err(Error::Misuse("presigning run ended with a signature")),

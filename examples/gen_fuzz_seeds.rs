@@ -1,7 +1,9 @@
 //! Writes the seed corpora of the fuzz targets (`fuzz/seeds/<target>/`) from honest runs:
 //! real protocol messages of every engine, real control frames, key shares, a sealed file,
-//! the demo's chain payloads and a node config. Keys are made here with the TEST-ONLY
-//! primes of `test-vectors/`; nothing in the seeds is a secret of any real key.
+//! the demo's chain payloads, a node config and the node's own files (presignatures, an
+//! audit log, the primes list, a backup's plaintext). FROST keys are made here; CGGMP21 and
+//! GG20 keys are the TEST-ONLY shares of `test-vectors/`; nothing in the seeds is a secret
+//! of any real key.
 //!
 //! ```text
 //! cargo run --example gen_fuzz_seeds -- fuzz/seeds
@@ -29,26 +31,13 @@ fn main() -> Res<()> {
         Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../test-vectors/test-only-paillier-primes.json"),
     )?)?;
-    let prime = |i: usize| primes.get(i).cloned().ok_or("five fixture primes");
     eprintln!("making TEST-ONLY keys");
     let ed = local::keygen::<FrostEd25519>(2, vec![(); 3])?;
     let tr = local::keygen::<FrostTaproot>(2, vec![(); 3])?;
-    let cg = local::keygen::<Cggmp21>(
-        2,
-        (0..3)
-            .map(|i| {
-                Ok(Cggmp21KeygenConfig {
-                    primes: Some(prime(i)?),
-                })
-            })
-            .collect::<Res<Vec<_>>>()?,
-    )?;
-    let gg = local::keygen::<Gg20>(
-        2,
-        (0..3)
-            .map(|i| Ok(prime(i)?.into()))
-            .collect::<Res<Vec<_>>>()?,
-    )?;
+    // The fuzz targets hold the TEST-ONLY shares of `test-vectors/test-only-shares/`; the
+    // seeds are messages of the same keys.
+    let cg: Vec<Cggmp21Share> = test_only_shares("cggmp21-2of3", SchemeId::Cggmp21Secp256k1)?;
+    let gg: Vec<Gg20Share> = test_only_shares("gg20-2of3", SchemeId::Gg20Secp256k1)?;
 
     protocol_messages(&out.join("protocol_message"), &ed, &tr, &cg, &gg, &primes)?;
     envelopes(&out.join("envelope_decode"))?;
@@ -86,7 +75,153 @@ fn main() -> Res<()> {
         "keygen-data-0",
         &std::fs::read(tss)?,
     )?;
+    node_files(&out.join("node_files"), &ed, &cg, &gg)?;
     eprintln!("seeds written under {}", out.display());
+    Ok(())
+}
+
+fn test_only_shares<D: mpc_core::share::EngineData>(
+    dir: &str,
+    scheme: SchemeId,
+) -> Res<Vec<KeyShare<D>>> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../test-vectors/test-only-shares")
+        .join(dir);
+    (0..3)
+        .map(|i| {
+            let bytes = std::fs::read(dir.join(format!("party-{i}.json")))?;
+            Ok(KeyShare::from_json(&bytes, scheme)?)
+        })
+        .collect()
+}
+
+/// Seeds of `node_files`, each a selector byte and the file: a presignature of each
+/// presigning engine, an audit log of two records, the primes list, a backup's plaintext,
+/// a registry, a key's metadata.
+fn node_files(
+    dir: &Path,
+    ed: &[KeyShare<<FrostEd25519 as ThresholdScheme>::Data>],
+    cg: &[Cggmp21Share],
+    gg: &[Gg20Share],
+) -> Res<()> {
+    let tagged = |tag: u8, bytes: &[u8]| [&[tag][..], bytes].concat();
+    let pair = |v: usize| -> Res<Vec<SessionCtx>> {
+        let sid = SessionId::from_label(&format!("fuzz-presign-{v}"));
+        let scheme = if v == 0 {
+            SchemeId::Cggmp21Secp256k1
+        } else {
+            SchemeId::Gg20Secp256k1
+        };
+        Ok(vec![
+            SessionCtx::new(sid, scheme, 0, &[0, 1])?,
+            SessionCtx::new(sid, scheme, 1, &[0, 1])?,
+        ])
+    };
+    let ctx = pair(0)?;
+    let runs = ctx
+        .iter()
+        .zip(cg)
+        .map(|(c, share)| Cggmp21::presign(c, share, None))
+        .collect::<mpc_core::Result<Vec<_>>>()?;
+    let p = local::run_local(runs)?
+        .into_iter()
+        .next()
+        .ok_or("no presignature")?;
+    write(dir, "cggmp21-presignature", &tagged(0, &p.to_bytes()?))?;
+    let ctx = pair(1)?;
+    let runs = ctx
+        .iter()
+        .zip(gg)
+        .map(|(c, share)| Gg20::presign(c, share, None))
+        .collect::<mpc_core::Result<Vec<_>>>()?;
+    let p = local::run_local(runs)?
+        .into_iter()
+        .next()
+        .ok_or("no presignature")?;
+    write(dir, "gg20-presignature", &tagged(1, &p.to_bytes()?))?;
+
+    let tmp = std::env::temp_dir().join(format!("gen-fuzz-seeds-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    let log_path = tmp.join("audit.jsonl");
+    {
+        use mpc_node::audit::{AuditLog, Decision, Record};
+        let mut log = AuditLog::open(&log_path)?;
+        log.append(Record::new(Decision::Signed, "allowed"))?;
+        log.append(Record::new(Decision::Refused, "raw_digest").reason("no chain payload"))?;
+    }
+    write(dir, "audit-log", &tagged(2, &std::fs::read(&log_path)?))?;
+    let _ = std::fs::remove_dir_all(&tmp);
+
+    let primes = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../test-vectors/test-only-paillier-primes.json");
+    write(dir, "primes", &tagged(3, &std::fs::read(primes)?))?;
+
+    // A backup's plaintext (`mpc_node::backup`): format, facts, public shares, share JSON.
+    let share = ed.first().ok_or("no share")?;
+    let h = share.header();
+    let facts = mpc_node::backup::BackupFacts {
+        key_id: "fuzz-ed".into(),
+        scheme: h.scheme,
+        epoch: h.epoch,
+        parties: h.n,
+        threshold: h.t,
+        party: h.index,
+        public_key: h.public_key,
+        committee: Vec::new(),
+    };
+    let body = serde_json::json!({
+        "format": mpc_node::backup::BACKUP_FORMAT,
+        "facts": facts,
+        "public_shares": share.public_shares()?,
+        "share": String::from_utf8(share.to_json()?.to_vec())?,
+    });
+    write(dir, "backup-frost", &tagged(4, &serde_json::to_vec(&body)?))?;
+
+    use mpc_node::coordinator::{RegisteredKey, Registry, Retirement, Transition};
+    let registry = Registry {
+        keys: vec![RegisteredKey {
+            key_id: "fuzz-ed".into(),
+            scheme: h.scheme,
+            public_key: h.public_key,
+            t: h.t,
+            n: h.n,
+            epoch: 1,
+            chain_code: Some(hex::encode([5u8; 32])),
+            committee: vec![0, 1, 2],
+            transition: Some(Transition {
+                scheme: h.scheme,
+                epoch: 2,
+                t: 2,
+                committee: vec![0, 1, 3],
+                stored_hashes: vec![hex::encode([6u8; 32]); 3],
+            }),
+            retire: vec![Retirement {
+                party: 2,
+                scheme: h.scheme,
+                epoch: 0,
+                pending_only: false,
+            }],
+        }],
+    };
+    write(
+        dir,
+        "registry",
+        &tagged(5, &serde_json::to_vec_pretty(&registry)?),
+    )?;
+
+    // The target's key directory is `keys/fuzz`: the meta of key `fuzz` at epoch 0.
+    let meta = mpc_node::vault::KeyMeta {
+        key_id: "fuzz".into(),
+        scheme: h.scheme,
+        public_key: h.public_key,
+        t: h.t,
+        n: h.n,
+        party: 0,
+        epoch: 0,
+        stored_hash: hex::encode([7u8; 32]),
+        committee: Vec::new(),
+    };
+    write(dir, "key-meta", &tagged(6, &serde_json::to_vec(&meta)?))?;
     Ok(())
 }
 

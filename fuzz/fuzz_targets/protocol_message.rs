@@ -16,6 +16,19 @@ use mpc_core::*;
 /// TEST-ONLY Paillier primes from the repository (public, never for real keys).
 const TEST_ONLY_PRIMES: &[u8] = include_bytes!("../../test-vectors/test-only-paillier-primes.json");
 
+/// TEST-ONLY 2-of-3 key shares from the repository (every secret in them published), so the
+/// target starts in a second instead of running CGGMP21 and GG20 key generation.
+const TEST_ONLY_CGGMP21: [&[u8]; 3] = [
+    include_bytes!("../../test-vectors/test-only-shares/cggmp21-2of3/party-0.json"),
+    include_bytes!("../../test-vectors/test-only-shares/cggmp21-2of3/party-1.json"),
+    include_bytes!("../../test-vectors/test-only-shares/cggmp21-2of3/party-2.json"),
+];
+const TEST_ONLY_GG20: [&[u8]; 3] = [
+    include_bytes!("../../test-vectors/test-only-shares/gg20-2of3/party-0.json"),
+    include_bytes!("../../test-vectors/test-only-shares/gg20-2of3/party-1.json"),
+    include_bytes!("../../test-vectors/test-only-shares/gg20-2of3/party-2.json"),
+];
+
 struct Keys {
     primes: Vec<PaillierPrimes>,
     ed: Vec<KeyShare<<FrostEd25519 as ThresholdScheme>::Data>>,
@@ -26,25 +39,20 @@ struct Keys {
 
 fn keys() -> &'static Keys {
     static K: OnceLock<Keys> = OnceLock::new();
-    K.get_or_init(|| {
-        let primes = PaillierPrimes::list_from_json(TEST_ONLY_PRIMES).expect("fixture primes");
-        let cfg = |i: usize| primes.get(i).cloned().expect("five fixture primes");
-        Keys {
-            ed: local::keygen::<FrostEd25519>(2, vec![(); 3]).expect("keygen"),
-            tr: local::keygen::<FrostTaproot>(2, vec![(); 3]).expect("keygen"),
-            cg: local::keygen::<Cggmp21>(
-                2,
-                (0..3)
-                    .map(|i| Cggmp21KeygenConfig {
-                        primes: Some(cfg(i)),
-                    })
-                    .collect(),
-            )
-            .expect("keygen"),
-            gg: local::keygen::<Gg20>(2, (0..3).map(|i| cfg(i).into()).collect()).expect("keygen"),
-            primes,
-        }
+    K.get_or_init(|| Keys {
+        ed: local::keygen::<FrostEd25519>(2, vec![(); 3]).expect("keygen"),
+        tr: local::keygen::<FrostTaproot>(2, vec![(); 3]).expect("keygen"),
+        cg: load(&TEST_ONLY_CGGMP21, SchemeId::Cggmp21Secp256k1),
+        gg: load(&TEST_ONLY_GG20, SchemeId::Gg20Secp256k1),
+        primes: PaillierPrimes::list_from_json(TEST_ONLY_PRIMES).expect("fixture primes"),
     })
+}
+
+fn load<D: share::EngineData>(files: &[&[u8]], scheme: SchemeId) -> Vec<KeyShare<D>> {
+    files
+        .iter()
+        .map(|b| KeyShare::from_json(b, scheme).expect("test-only share"))
+        .collect()
 }
 
 fn sid() -> SessionId {

@@ -5,6 +5,8 @@
 //! transfer above the limit and a bare digest are each refused naming the rule; the
 //! allowed ones derive exactly the request the encoder makes. Every decision is one audit
 //! record; `mpc-node audit verify` accepts the log, and reports an edited or deleted record.
+//! A bare digest asked of a presignature is refused (and logged so) even where the config
+//! allows raw digests for interactive signing.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -22,6 +24,7 @@ use chain_sol::SolEncoder;
 use common::fresh_dir;
 use common::tx::{evm_transfer, p2wpkh_psbt, sol_transfer, Spend};
 use mpc_core::chain::ChainEncoder;
+use mpc_core::seen::MessageHash;
 use mpc_core::{PublicKey, SchemeId, SessionId, SignRequest};
 use mpc_node::audit::{AuditLog, Decision};
 use mpc_node::policy::{NodePolicy, PolicyConfig};
@@ -109,6 +112,7 @@ fn policy_refuses_each_unsafe_transaction_naming_the_rule_and_logs_every_decisio
     let ctx = RequestContext {
         session: Some(SessionId([5; 32])),
         coordinator: Some("coordinator.mpc.test".into()),
+        presigned: false,
     };
     let (ec, ed) = (ecdsa_key(), ed_key());
     const ALL: u32 = 1;
@@ -307,5 +311,60 @@ fn policy_refuses_each_unsafe_transaction_naming_the_rule_and_logs_every_decisio
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("records are missing"), "{err}");
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+#[test]
+fn a_bare_digest_for_a_presignature_is_logged_as_refused_even_where_raw_digests_are_allowed() {
+    let d = fresh_dir("policy-presigned");
+    std::fs::create_dir_all(&d).unwrap();
+    let log_path = d.join("audit.jsonl");
+    let config: PolicyConfig = toml::from_str("danger_allow_raw_digests = true").unwrap();
+    let policy = NodePolicy::new(&config, Some(AuditLog::open(&log_path).unwrap())).unwrap();
+    let key = ecdsa_key();
+    let bare = SignRequest::ecdsa([1; 32]);
+    let hashed = SignRequest::hashed_message(MessageHash::Sha256, b"transfer 5 to bob");
+    let interactive = RequestContext {
+        session: Some(SessionId([6; 32])),
+        ..RequestContext::default()
+    };
+    let online = RequestContext {
+        session: Some(SessionId([7; 32])),
+        presigned: true,
+        ..RequestContext::default()
+    };
+    // Interactive signing takes the bare digest on trust (the danger the flag names) ...
+    assert!(policy.approve_in(&interactive, &key, &bare).is_ok());
+    // ... the online step of a presignature refuses it, naming the rule ...
+    let e = policy.approve_in(&online, &key, &bare).unwrap_err();
+    assert!(e.contains("rule presign_digest:"), "{e}");
+    // ... and signs the digest of a message the party hashed itself.
+    let seen = policy.approve_in(&online, &key, &hashed).unwrap();
+    assert!(seen.for_presignature().is_ok());
+    drop(policy);
+
+    let text = std::fs::read_to_string(&log_path).unwrap();
+    let records: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["record"].clone())
+        .collect();
+    let decisions: Vec<(Decision, &str)> = records
+        .iter()
+        .map(|r| {
+            (
+                serde_json::from_value(r["decision"].clone()).unwrap(),
+                r["rule"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        decisions,
+        [
+            (Decision::Signed, "allowed"),
+            (Decision::Refused, "presign_digest"),
+            (Decision::Signed, "allowed"),
+        ]
+    );
+    assert_eq!(records[1]["session"], hex::encode([7u8; 32]));
     let _ = std::fs::remove_dir_all(&d);
 }

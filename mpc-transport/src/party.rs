@@ -42,6 +42,10 @@ pub struct RequestContext {
     pub session: Option<SessionId>,
     /// The coordinator's certificate name.
     pub coordinator: Option<String>,
+    /// The request is for the online step of a presignature, which signs only a request the
+    /// party derived itself ([`SeenRequest::for_presignature`]): a policy that logs its
+    /// decisions refuses (and logs) here what the presignature would refuse after it.
+    pub presigned: bool,
 }
 
 /// Decides what a party signs.
@@ -357,6 +361,7 @@ impl Party {
                 let ctx = RequestContext {
                     session: Some(session),
                     coordinator: from,
+                    presigned: false,
                 };
                 self.sign(&ctx, session, &key, signers, &requests, round_timeout_ms)
                     .await
@@ -379,6 +384,7 @@ impl Party {
                 let ctx = RequestContext {
                     session: Some(SessionId(presignature)),
                     coordinator: from,
+                    presigned: true,
                 };
                 self.partial(&ctx, &key, presignature, &request).await
             }

@@ -303,7 +303,17 @@ impl RequestPolicy for NodePolicy {
         key: &KeyRef,
         request: &SignRequest,
     ) -> core::result::Result<SeenRequest, String> {
-        let decision = self.decide(key, request);
+        let decision = self.decide(key, request).and_then(|a| {
+            // A presignature refuses a digest taken on trust; refuse it here, so the log
+            // records the refusal rather than a signature that never happens.
+            if ctx.presigned && a.request.for_presignature().is_err() {
+                return Err(Refusal::new(
+                    "presign_digest",
+                    "a presignature signs only a request this party derived itself; a bare digest is signed only interactively",
+                ));
+            }
+            Ok(a)
+        });
         let mut record = match &decision {
             Ok(a) => {
                 let mut r = Record::new(Decision::Signed, "allowed");

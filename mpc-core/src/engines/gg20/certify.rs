@@ -4,20 +4,13 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
-
 use super::data::Gg20Data;
-use super::moduli::{self, ModuliFac, ModuliPublic};
+pub(crate) use super::messages::certify::Round1 as CertifyMsg;
+use super::moduli;
 use super::zk::Fs;
 use crate::error::{Error, Result};
 use crate::ids::PartyIndex;
 use crate::rounds::{blame, decode, Next, Rounds};
-
-#[derive(Serialize, Deserialize)]
-pub(crate) struct CertifyMsg {
-    pub public: ModuliPublic,
-    pub fac: ModuliFac,
-}
 
 pub(crate) struct Certify {
     pub eid: [u8; 32],

@@ -17,23 +17,15 @@ use std::collections::BTreeMap;
 
 use cggmp21::generic_ec::{NonZero, Point, Scalar, SecretScalar};
 use cggmp21::supported_curves::Secp256k1;
-use serde::{Deserialize, Serialize};
 
 use super::data::{Gg20Data, OwnSecrets, PartyParams};
-use super::moduli::{self, ModuliFac, ModuliPublic};
+use super::messages::moduli::Round2 as Fac;
+use super::moduli::{self, ModuliPublic};
 use super::transcript::{self, int, ModuliRound1};
 use super::zk::Fs;
 use crate::error::{Error, Result};
 use crate::ids::PartyIndex;
 use crate::rounds::{blame, compare_echo, decode, equivocation, Echo, Next, Rounds};
-
-#[derive(Serialize, Deserialize)]
-struct Fac {
-    /// The [`ModuliRound1`] hash of every party's parameters as the sender received them
-    /// (its own included), in party order.
-    echo: Vec<(PartyIndex, [u8; 32])>,
-    fac: ModuliFac,
-}
 
 fn params_hash(party: PartyIndex, p: &PartyParams) -> [u8; 32] {
     transcript::hash(&ModuliRound1 {

@@ -11,6 +11,8 @@
 //! misstates its own message or the receiver's is named, a difference in a third party's
 //! message aborts naming nobody, so honest parties never end with different keys), the
 //! decommitments, proofs and shares, and sums the shares.
+//!
+//! The messages are [`super::messages::keygen`].
 
 use std::collections::BTreeMap;
 
@@ -18,10 +20,10 @@ use cggmp21::generic_ec::{NonZero, Point, Scalar, SecretScalar};
 use cggmp21::paillier_zk::rug::Integer;
 use cggmp21::supported_curves::Secp256k1;
 use rand_core::{OsRng, RngCore};
-use serde::{Deserialize, Serialize};
 
 use super::data::{BigHex, Gg20Data, OwnSecrets, PartyParams};
-use super::moduli::{self, ModuliFac, ModuliPublic};
+use super::messages::keygen::{Round1 as R1, Round2 as R2};
+use super::moduli::{self, ModuliPublic};
 use super::transcript::{self, int, KeygenCommitment, KeygenRound1, KeygenSchnorr};
 use super::zk::{Fs, GPoint};
 use crate::error::{Error, Result};
@@ -29,24 +31,6 @@ use crate::ids::PartyIndex;
 use crate::rounds::{blame, compare_echo, decode, equivocation, Echo, Next, Rounds};
 
 type S = Scalar<Secp256k1>;
-
-#[derive(Serialize, Deserialize)]
-struct R1 {
-    commitment: [u8; 32],
-    moduli: ModuliPublic,
-}
-
-#[derive(Serialize, Deserialize)]
-struct R2 {
-    /// The [`KeygenRound1`] hash of every party's round-1 message, as the sender received
-    /// it (its own included), in party order.
-    echo: Vec<(PartyIndex, [u8; 32])>,
-    coefficients: Vec<GPoint>,
-    blind: [u8; 32],
-    schnorr: (GPoint, S),
-    fac: ModuliFac,
-    share: S,
-}
 
 pub(crate) struct Keygen {
     pub eid: [u8; 32],

@@ -28,7 +28,7 @@
 //!   equivocating party is detected by transcript echoes but not named);
 //! - a presignature is consumed by value and cannot be cloned.
 //!
-//! Message flow: see [`presign`]'s module docs. Keys have no chain code, so there is no
+//! Message flow: [`messages`] has every message, round by round, with what each field is. Keys have no chain code, so there is no
 //! BIP-32 derivation.
 
 mod certify;
@@ -36,6 +36,7 @@ mod data;
 mod fresh;
 mod import_check;
 mod keygen;
+pub mod messages;
 mod moduli;
 mod pmod;
 mod presign;

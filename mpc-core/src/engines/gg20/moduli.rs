@@ -7,27 +7,11 @@
 use cggmp21::paillier_zk::no_small_factor as fac;
 use cggmp21::paillier_zk::rug::Integer;
 use rand_core::OsRng;
-use serde::{Deserialize, Serialize};
 
 use super::data::{BigHex, OwnSecrets, PartyParams};
-use super::pmod::{self, ModProof};
+pub(crate) use super::messages::moduli::{Fac as ModuliFac, Public as ModuliPublic};
+use super::pmod;
 use super::zk::{self, Fs, D};
-
-/// A prover's public moduli proofs (the same for every verifier).
-#[derive(Clone, Serialize, Deserialize)]
-pub(crate) struct ModuliPublic {
-    pub params: PartyParams,
-    pub(crate) mod_n: ModProof,
-    mod_nt: ModProof,
-    prm: zk::PrmProof,
-}
-
-/// A prover's Π-fac proofs for one verifier (made against the verifier's Ñ, h1, h2).
-#[derive(Serialize, Deserialize)]
-pub(crate) struct ModuliFac {
-    fac_n: fac::non_interactive::Proof,
-    fac_nt: fac::non_interactive::Proof,
-}
 
 pub(crate) fn prove_public(
     fs: &Fs<'_>,

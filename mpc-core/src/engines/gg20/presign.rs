@@ -14,6 +14,8 @@
 //! signature (signing) or an acknowledgement (presigning) — or, when a check failed,
 //! identification (see [`identify`]): every party whose δ_i or σ_i does not match its
 //! public MtA ciphertexts is named.
+//!
+//! The messages are [`super::messages::presign`].
 
 mod identify;
 mod proofs;
@@ -24,16 +26,17 @@ use std::sync::Arc;
 use cggmp21::generic_ec::{Point, Scalar};
 use cggmp21::paillier_zk::fast_paillier::{DecryptionKey, EncryptionKey};
 use cggmp21::paillier_zk::rug::Integer;
-use cggmp21::paillier_zk::{
-    group_element_vs_paillier_encryption_in_range as plog,
-    paillier_affine_operation_in_range as aff, paillier_encryption_in_range as penc, IntegerExt,
-};
+use cggmp21::paillier_zk::{paillier_encryption_in_range as penc, IntegerExt};
 use cggmp21::supported_curves::Secp256k1;
 use rand_core::OsRng;
 use serde::{Deserialize, Serialize};
 
 use self::proofs::{encrypt, AffStatement};
 use super::data::{lagrange, scalar_to_int, wipe, BigHex, Gg20Data};
+pub(crate) use super::messages::presign::{
+    AffProof, LogProof, Mta, Round1 as R1, Round2 as R2, Round2Public as R2Public, Round3 as R3,
+    Round3Public as R3Public, Round4 as R4, Round4Body as R4Body,
+};
 use super::zk::{self, GPoint, D};
 use crate::error::{Error, Result};
 use crate::ids::PartyIndex;
@@ -41,67 +44,6 @@ use crate::rounds::{blame, decode, Next, Rounds};
 use crate::sig::Signature;
 
 type S = Scalar<Secp256k1>;
-
-#[derive(Serialize, Deserialize)]
-struct R1 {
-    k: BigHex,
-    enc: (penc::Commitment, penc::Proof),
-}
-
-#[derive(Clone, Serialize, Deserialize)]
-struct Mta {
-    d: BigHex,
-    y: BigHex,
-    d_hat: BigHex,
-    y_hat: BigHex,
-}
-
-#[derive(Clone, Serialize, Deserialize)]
-struct R2Public {
-    gamma: GPoint,
-    /// MtA with each other signer j as Alice (ciphertexts under N_j, Y under our key).
-    mta: BTreeMap<PartyIndex, Mta>,
-}
-
-type AffProof = (aff::Commitment<Secp256k1>, aff::Proof);
-type LogProof = (plog::Commitment<Secp256k1>, plog::Proof);
-
-#[derive(Serialize, Deserialize)]
-pub(crate) struct R2 {
-    public: R2Public,
-    aff_d: AffProof,
-    aff_d_hat: AffProof,
-}
-
-#[derive(Clone, Serialize, Deserialize)]
-pub(crate) struct R3Public {
-    pub(crate) delta: S,
-    pub(crate) big_delta: GPoint,
-    pub(crate) sigma_gamma: GPoint,
-    echo: [u8; 32],
-}
-
-#[derive(Serialize, Deserialize)]
-pub(crate) struct R3 {
-    pub(crate) public: R3Public,
-    log_k: LogProof,
-}
-
-/// Round 4: an echo of the round-3 values the sender holds (so every party knows all took
-/// the same decision), with the partial signature (signing), an acknowledgement
-/// (presigning), or identification after a failed check.
-#[derive(Serialize, Deserialize)]
-struct R4 {
-    echo: [u8; 32],
-    body: R4Body,
-}
-
-#[derive(Serialize, Deserialize)]
-enum R4Body {
-    Partial(S),
-    Ack,
-    Identify(Box<identify::Ident>),
-}
 
 /// Faults a test can make an honest party commit. Only `cfg(test)` builds have them: in
 /// every other build the type is empty and each fault reads as absent.

@@ -16,28 +16,15 @@ use cggmp21::paillier_zk::fast_paillier::AnyEncryptionKey;
 use cggmp21::paillier_zk::rug::Integer;
 use cggmp21::paillier_zk::IntegerExt;
 use cggmp21::supported_curves::Secp256k1;
-use serde::{Deserialize, Serialize};
 
 use super::proofs::{encrypt, AffStatement, AffWitness};
-use super::{ciphertext, fail, AffProof, LogProof, Presign, R4Body};
+use super::{ciphertext, fail, Presign, R4Body};
 use crate::engines::gg20::data::{scalar_to_int, BigHex};
+use crate::engines::gg20::messages::presign::Identify as Ident;
 use crate::engines::gg20::zk;
 use crate::error::{Error, Result};
 use crate::ids::PartyIndex;
 use crate::rounds::blame;
-
-/// One party's identification message for one verifier.
-#[derive(Serialize, Deserialize)]
-pub(crate) struct Ident {
-    h: BigHex,
-    h_y: BigHex,
-    h_hat: BigHex,
-    h_hat_y: BigHex,
-    aff_h: AffProof,
-    aff_h_hat: AffProof,
-    log_delta: LogProof,
-    log_sigma: LogProof,
-}
 
 impl Presign {
     /// U_i (δ) or V_i (σ) of party `i`, given its self term `h` and that term's Y.

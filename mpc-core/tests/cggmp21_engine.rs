@@ -1,5 +1,6 @@
 //! CGGMP21: DKG + aux info (TEST-ONLY pregenerated primes), signing by every t-subset
-//! (2-of-3) and two subsets (3-of-5), presignatures used once, BIP-32 derivation m/1/999.
+//! (2-of-3) and two subsets (3-of-5), presignatures used once, BIP-32 derivation m/1/999,
+//! precomputed shares (signing with them, never written or read with the share).
 //! Signatures are checked with k256 and libsecp256k1.
 #![allow(
     clippy::unwrap_used,
@@ -248,4 +249,45 @@ fn cggmp21_bad_request_does_not_burn_a_stored_presignature() {
         .collect();
     let sig = Cggmp21::combine(&child, right.request(), &partials).unwrap();
     check_ecdsa(&child, &h, &sig);
+}
+
+#[test]
+fn cggmp21_precomputed_shares_sign_and_are_written_without_their_tables() {
+    let plain = test_only_key::<Cggmp21>(2, 3);
+    assert!(!Cggmp21::is_precomputed(&plain[0]));
+    let fast: Vec<Cggmp21Share> = plain
+        .iter()
+        .map(|s| Cggmp21::precompute(s).unwrap())
+        .collect();
+    assert!(fast.iter().all(Cggmp21::is_precomputed));
+    // A precomputed share signs with a plain one, interactively and with a presignature.
+    let pk = plain[0].public_key();
+    let mixed = vec![fast[0].clone(), plain[1].clone(), fast[2].clone()];
+    let h = prehash("cggmp21 precomputed");
+    let sig = sign::<Cggmp21>(&mixed, &[0, 2], &SignRequest::ecdsa(h));
+    check_ecdsa(&pk, &h, &sig);
+    let sig = sign::<Cggmp21>(&mixed, &[1, 2], &SignRequest::ecdsa(h));
+    check_ecdsa(&pk, &h, &sig);
+
+    // The file form is the plain share's ...
+    assert_eq!(*fast[0].to_json().unwrap(), *plain[0].to_json().unwrap());
+    // ... and a file that carries tables (cggmp21's own serialization of the share after
+    // its precomputation) reads as a share without them.
+    let mut file: serde_json::Value = serde_json::from_slice(&plain[0].to_json().unwrap()).unwrap();
+    let with_tables = with_precomputation(file["data"]["share"].clone());
+    assert!(with_tables.to_string().len() > 2 * file["data"]["share"].to_string().len());
+    file["data"]["share"] = with_tables;
+    let read = Cggmp21Share::from_json(&serde_json::to_vec(&file).unwrap(), Cggmp21::ID).unwrap();
+    assert!(!Cggmp21::is_precomputed(&read));
+    assert_eq!(*read.to_json().unwrap(), *plain[0].to_json().unwrap());
+}
+
+/// cggmp21's serialization of a share (JSON) with its precomputation built by cggmp21.
+fn with_precomputation(share: serde_json::Value) -> serde_json::Value {
+    use cggmp21::supported_curves::Secp256k1;
+    let mut dirty: cggmp21::key_share::DirtyKeyShare<Secp256k1> =
+        serde_json::from_value(share).unwrap();
+    dirty.aux.precompute_multiexp_tables().unwrap();
+    dirty.precompute_crt().unwrap();
+    serde_json::to_value(&dirty).unwrap()
 }

@@ -4,6 +4,8 @@
 //! non-interactive online step, full signing, and non-hardened BIP-32 derivation (SLIP-10
 //! for secp256k1, which matches BIP-32's public derivation).
 
+mod precompute;
+
 use cggmp21::generic_ec::{Point, Scalar};
 use cggmp21::hd_wallet::Slip10;
 use cggmp21::supported_curves::Secp256k1;
@@ -45,7 +47,12 @@ pub enum Cggmp21Data {
     },
     /// Ready to sign.
     Complete {
-        /// The full share.
+        /// The full share. Written and read without cggmp21's precomputed tables, which
+        /// [`Cggmp21::precompute`] builds in memory.
+        #[serde(
+            serialize_with = "precompute::serialize",
+            deserialize_with = "precompute::deserialize"
+        )]
         share: cggmp21::KeyShare<Secp256k1>,
     },
 }

@@ -105,40 +105,10 @@ fn node_files(
     gg: &[Gg20Share],
 ) -> Res<()> {
     let tagged = |tag: u8, bytes: &[u8]| [&[tag][..], bytes].concat();
-    let pair = |v: usize| -> Res<Vec<SessionCtx>> {
-        let sid = SessionId::from_label(&format!("fuzz-presign-{v}"));
-        let scheme = if v == 0 {
-            SchemeId::Cggmp21Secp256k1
-        } else {
-            SchemeId::Gg20Secp256k1
-        };
-        Ok(vec![
-            SessionCtx::new(sid, scheme, 0, &[0, 1])?,
-            SessionCtx::new(sid, scheme, 1, &[0, 1])?,
-        ])
-    };
-    let ctx = pair(0)?;
-    let runs = ctx
-        .iter()
-        .zip(cg)
-        .map(|(c, share)| Cggmp21::presign(c, share, None))
-        .collect::<mpc_core::Result<Vec<_>>>()?;
-    let p = local::run_local(runs)?
-        .into_iter()
-        .next()
-        .ok_or("no presignature")?;
-    write(dir, "cggmp21-presignature", &tagged(0, &p.to_bytes()?))?;
-    let ctx = pair(1)?;
-    let runs = ctx
-        .iter()
-        .zip(gg)
-        .map(|(c, share)| Gg20::presign(c, share, None))
-        .collect::<mpc_core::Result<Vec<_>>>()?;
-    let p = local::run_local(runs)?
-        .into_iter()
-        .next()
-        .ok_or("no presignature")?;
-    write(dir, "gg20-presignature", &tagged(1, &p.to_bytes()?))?;
+    let cggmp21 = presignature_bytes::<Cggmp21>(cg)?;
+    write(dir, "cggmp21-presignature", &tagged(0, &cggmp21))?;
+    let gg20 = presignature_bytes::<Gg20>(gg)?;
+    write(dir, "gg20-presignature", &tagged(1, &gg20))?;
 
     let tmp = std::env::temp_dir().join(format!("gen-fuzz-seeds-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&tmp);
@@ -223,6 +193,23 @@ fn node_files(
     };
     write(dir, "key-meta", &tagged(6, &serde_json::to_vec(&meta)?))?;
     Ok(())
+}
+
+/// Party 0's presignature of signers {0, 1} in its stored byte form.
+fn presignature_bytes<S: Presigning>(shares: &[KeyShare<S::Data>]) -> Res<Vec<u8>> {
+    use mpc_core::presign_store::StoredPresignature;
+    let sid = SessionId::from_label(&format!("fuzz-presign-{}", S::ID));
+    let runs = shares
+        .iter()
+        .take(2)
+        .zip(0u16..)
+        .map(|(share, i)| S::presign(&SessionCtx::new(sid, S::ID, i, &[0, 1])?, share, None))
+        .collect::<mpc_core::Result<Vec<_>>>()?;
+    let p = local::run_local(runs)?
+        .into_iter()
+        .next()
+        .ok_or("no presignature")?;
+    Ok(p.to_bytes()?.to_vec())
 }
 
 fn write(dir: &Path, name: &str, bytes: &[u8]) -> Res<()> {

@@ -117,6 +117,20 @@ fn cggmp21(c: &mut Criterion) {
         g.bench_function(BenchmarkId::new("full-sign-precomputed", &id), |b| {
             b.iter(|| sign_all::<Cggmp21>(&fast, &signers(t), &request, &opts).unwrap())
         });
+        // CRT parameters alone (no tables).
+        g.bench_function(BenchmarkId::new("precompute-crt-one-share", &id), |b| {
+            b.iter(|| Cggmp21::precompute_crt(&shares[0]).unwrap())
+        });
+        let crt: Vec<Cggmp21Share> = shares
+            .iter()
+            .map(|s| Cggmp21::precompute_crt(s).unwrap())
+            .collect();
+        g.bench_function(BenchmarkId::new("presign-crt", &id), |b| {
+            b.iter(|| presign_all(&crt, &signers(t), None, &opts).unwrap())
+        });
+        g.bench_function(BenchmarkId::new("full-sign-crt", &id), |b| {
+            b.iter(|| sign_all::<Cggmp21>(&crt, &signers(t), &request, &opts).unwrap())
+        });
     }
     g.finish();
 }

@@ -255,22 +255,22 @@ fn cggmp21_bad_request_does_not_burn_a_stored_presignature() {
 fn cggmp21_precomputed_shares_sign_and_are_written_without_their_tables() {
     let plain = test_only_key::<Cggmp21>(2, 3);
     assert!(!Cggmp21::is_precomputed(&plain[0]));
-    let fast: Vec<Cggmp21Share> = plain
-        .iter()
-        .map(|s| Cggmp21::precompute(s).unwrap())
-        .collect();
-    assert!(fast.iter().all(Cggmp21::is_precomputed));
-    // A precomputed share signs with a plain one, interactively and with a presignature.
+    // Party 0 with tables and CRT parameters, party 1 plain, party 2 with CRT parameters
+    // only: every pair signs (interactively), verified by k256 and libsecp256k1.
+    let full = Cggmp21::precompute(&plain[0]).unwrap();
+    let crt = Cggmp21::precompute_crt(&plain[2]).unwrap();
+    assert!(Cggmp21::is_precomputed(&full) && Cggmp21::is_precomputed(&crt));
     let pk = plain[0].public_key();
-    let mixed = vec![fast[0].clone(), plain[1].clone(), fast[2].clone()];
-    let h = prehash("cggmp21 precomputed");
-    let sig = sign::<Cggmp21>(&mixed, &[0, 2], &SignRequest::ecdsa(h));
-    check_ecdsa(&pk, &h, &sig);
-    let sig = sign::<Cggmp21>(&mixed, &[1, 2], &SignRequest::ecdsa(h));
-    check_ecdsa(&pk, &h, &sig);
+    let mixed = vec![full.clone(), plain[1].clone(), crt.clone()];
+    for set in [[0, 1], [0, 2], [1, 2]] {
+        let h = prehash(&format!("cggmp21 precomputed {set:?}"));
+        let sig = sign::<Cggmp21>(&mixed, &set, &SignRequest::ecdsa(h));
+        check_ecdsa(&pk, &h, &sig);
+    }
 
     // The file form is the plain share's ...
-    assert_eq!(*fast[0].to_json().unwrap(), *plain[0].to_json().unwrap());
+    assert_eq!(*full.to_json().unwrap(), *plain[0].to_json().unwrap());
+    assert_eq!(*crt.to_json().unwrap(), *plain[2].to_json().unwrap());
     // ... and a file that carries tables (cggmp21's own serialization of the share after
     // its precomputation) reads as a share without them.
     let mut file: serde_json::Value = serde_json::from_slice(&plain[0].to_json().unwrap()).unwrap();

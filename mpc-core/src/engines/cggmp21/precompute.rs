@@ -1,7 +1,9 @@
 //! CGGMP21's precomputation: multi-exponentiation tables for every party's ring-Pedersen
 //! parameters (s^x·t^y mod N_j, which the range proofs made for party j compute) and CRT
-//! parameters for the party's own Paillier key (exponentiations modulo N² through p² and
-//! q²). Both make presigning and full signing faster; [`Cggmp21::precompute`] builds them.
+//! parameters for the party's own modulus N (exponentiations modulo N through p and q,
+//! which checking the proofs made against this party's parameters needs). Both make
+//! presigning and full signing faster; [`Cggmp21::precompute`] builds both,
+//! [`Cggmp21::precompute_crt`] only the CRT parameters.
 //!
 //! Nothing precomputed is ever read from a file: a share is written without its tables
 //! and CRT parameters, and any found when a share is read are dropped before the share is
@@ -58,6 +60,31 @@ pub(super) fn deserialize<'de, D: Deserializer<'de>>(
         .map_err(|e| serde::de::Error::custom(e.into_error()))
 }
 
+/// `share` with its CRT parameters, and with `tables` the multi-exponentiation tables.
+fn rebuild(share: &Cggmp21Share, tables: bool) -> Result<Cggmp21Share> {
+    let Cggmp21Data::Complete { share: inner } = &**share.data() else {
+        return Ok(share.clone());
+    };
+    let mut dirty = inner.clone().into_inner();
+    let bad = |what: &str, e: &dyn core::fmt::Display| invalid(format!("cggmp21 {what}: {e}"));
+    if tables {
+        dirty
+            .aux
+            .precompute_multiexp_tables()
+            .map_err(|e| bad("multi-exponentiation tables", &e))?;
+    }
+    dirty
+        .precompute_crt()
+        .map_err(|e| bad("CRT parameters", &e))?;
+    let valid = dirty
+        .validate()
+        .map_err(|e| bad("precomputed share", &e.into_error()))?;
+    KeyShare::new(
+        share.header().clone(),
+        Cggmp21Data::Complete { share: valid },
+    )
+}
+
 impl Cggmp21 {
     /// The share with cggmp21's precomputation built: multi-exponentiation tables for every
     /// party's ring-Pedersen parameters and CRT parameters for this party's Paillier key
@@ -67,28 +94,21 @@ impl Cggmp21 {
     /// # Errors
     /// [`crate::Error::Invalid`] if a table or the CRT parameters cannot be built.
     pub fn precompute(share: &Cggmp21Share) -> Result<Cggmp21Share> {
-        let Cggmp21Data::Complete { share: inner } = &**share.data() else {
-            return Ok(share.clone());
-        };
-        let mut dirty = inner.clone().into_inner();
-        let bad = |what: &str, e: &dyn core::fmt::Display| invalid(format!("cggmp21 {what}: {e}"));
-        dirty
-            .aux
-            .precompute_multiexp_tables()
-            .map_err(|e| bad("multi-exponentiation tables", &e))?;
-        dirty
-            .precompute_crt()
-            .map_err(|e| bad("CRT parameters", &e))?;
-        let valid = dirty
-            .validate()
-            .map_err(|e| bad("precomputed share", &e.into_error()))?;
-        KeyShare::new(
-            share.header().clone(),
-            Cggmp21Data::Complete { share: valid },
-        )
+        rebuild(share, true)
     }
 
-    /// Whether [`Cggmp21::precompute`] has been applied to `share`.
+    /// The share with only the CRT parameters of this party's Paillier key built (no
+    /// tables): milliseconds to build and a few kilobytes, against the tables' seconds and
+    /// megabytes (see [`Cggmp21::precompute`]; the benches measure what each gains).
+    ///
+    /// # Errors
+    /// [`crate::Error::Invalid`] if the CRT parameters cannot be built.
+    pub fn precompute_crt(share: &Cggmp21Share) -> Result<Cggmp21Share> {
+        rebuild(share, false)
+    }
+
+    /// Whether [`Cggmp21::precompute`] or [`Cggmp21::precompute_crt`] has been applied to
+    /// `share`.
     pub fn is_precomputed(share: &Cggmp21Share) -> bool {
         match &**share.data() {
             Cggmp21Data::Complete { share } => has_precomputation(&share.aux),

@@ -1,8 +1,8 @@
 //! Every message the GG20 engine sends, one type per round, in the order the rounds run.
 //!
 //! A message travels as the serde JSON of its type in a [`crate::Message`] payload; a payload
-//! that does not decode as the type its round expects is refused on arrival naming the
-//! sender ([`crate::rounds`]). The fields are the protocol's values as the module docs of
+//! that does not decode as the type its round expects aborts the run naming the sender
+//! when that round runs. The fields are the protocol's values as the module docs of
 //! each protocol name them (the rounds that read and check them are in `keygen.rs`,
 //! `fresh.rs`, `certify.rs` and `presign.rs`); they are not public, since a message is made
 //! and checked only by the engine, but each is documented here so that the wire format

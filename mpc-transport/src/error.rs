@@ -56,6 +56,12 @@ pub enum TransportError {
     /// The transport is closed (all peers gone).
     #[error("transport closed")]
     Closed,
+    /// A sealed envelope or a sealing card from the broker that does not open or verify.
+    #[error("sealed envelope refused: {0}")]
+    Sealed(String),
+    /// The message broker refused an operation or could not be reached.
+    #[error("broker: {0}")]
+    Broker(String),
     /// The core refused the message or the protocol aborted.
     #[error(transparent)]
     Core(#[from] mpc_core::Error),

@@ -18,6 +18,8 @@ pub mod envelope;
 pub mod error;
 mod frame;
 pub mod local;
+pub mod mesh;
+pub mod nats;
 pub mod party;
 pub mod tcp;
 pub mod tls;
@@ -34,10 +36,12 @@ pub use error::TransportError;
 pub use local::{
     keygen_all, presign_all, run_parties, sign_all, sign_batch_all, PartyJob, PartyOutcome,
 };
+pub use mesh::{Mesh, MeshLimits, MeshNode, MeshSession, MeshStats, SessionLimits, FRAME_OVERHEAD};
+pub use nats::{NatsNode, NatsOptions, NatsSession};
 pub use party::{
     HeldKey, KeyVault, Party, PartyOptions, RequestContext, RequestPolicy, SessionJournal,
     SharedStore, StoredKey, UncheckedRequests,
 };
-pub use tcp::{SessionLimits, TcpNode, TcpOptions, TcpSession, TcpStats, FRAME_OVERHEAD};
+pub use tcp::{TcpNode, TcpOptions, TcpSession, TcpStats};
 pub use tls::{coordinator_name, party_name, TlsIdentity};
 pub use transport::{InMemoryNetwork, InMemoryTransport, Transport};

@@ -1,6 +1,7 @@
 //! The party side of the control channel: a party process serves the coordinator's
 //! requests (sign, presign, partial signature, pool listing) over mutual TLS and runs the
-//! protocol sessions with the other parties over its [`TcpNode`].
+//! protocol sessions with the other parties over its node ([`crate::TcpNode`] or
+//! [`crate::NatsNode`], any [`MeshNode`]).
 //!
 //! A party never signs what the coordinator sends as is: every request goes through the
 //! party's [`RequestPolicy`], which returns the request the party derived itself (from the
@@ -23,7 +24,7 @@ use crate::control::{
 };
 use crate::driver::{drive, DriveOptions, DriveReport};
 use crate::error::TransportError;
-use crate::tcp::TcpNode;
+use crate::mesh::{MeshNode, MeshSession};
 
 mod ceremony;
 mod reshare;
@@ -219,7 +220,7 @@ impl Default for PartyOptions {
 
 /// A party: its node on the party mesh, the keys it holds and its policy.
 pub struct Party {
-    node: Arc<TcpNode>,
+    node: Arc<dyn MeshNode>,
     keys: std::sync::RwLock<Keys>,
     vault: Option<Arc<dyn KeyVault>>,
     policy: Arc<dyn RequestPolicy>,
@@ -230,7 +231,7 @@ pub struct Party {
     /// after a newer one started stores nothing (see `reshare.rs`).
     resharing: Arc<Mutex<std::collections::HashMap<String, SessionId>>>,
     /// Sessions opened before their run starts (see [`Party::open_early`]).
-    opened: Mutex<std::collections::HashMap<SessionId, crate::tcp::TcpSession>>,
+    opened: Mutex<std::collections::HashMap<SessionId, MeshSession>>,
     /// Requests in progress ([`PartyOptions::max_requests`]).
     requests: Arc<tokio::sync::Semaphore>,
 }
@@ -262,7 +263,7 @@ fn bad(message: impl ToString) -> Failure {
 impl Party {
     /// A party serving `keys` with `node`, deciding with `policy`.
     pub fn new(
-        node: Arc<TcpNode>,
+        node: Arc<dyn MeshNode>,
         keys: Vec<HeldKey>,
         policy: Arc<dyn RequestPolicy>,
         opts: PartyOptions,
@@ -706,7 +707,7 @@ impl Party {
         session: SessionId,
         scheme: SchemeId,
         members: Vec<PartyIndex>,
-    ) -> Result<crate::tcp::TcpSession, Failure> {
+    ) -> Result<MeshSession, Failure> {
         {
             let mut seen = lock(&self.seen)?;
             if seen.contains(&session) {
@@ -725,7 +726,7 @@ impl Party {
             seen.remember(session);
         }
         let parties = u16::try_from(members.len()).unwrap_or(u16::MAX);
-        let limits = crate::tcp::SessionLimits {
+        let limits = crate::mesh::SessionLimits {
             members: Some(members),
             max_frame: mpc_core::limits::largest_payload(scheme, parties)
                 .saturating_add(crate::envelope::HEADER_LEN),

@@ -72,47 +72,17 @@ fn three(rt: &tokio::runtime::Runtime, ca: &Ca) -> Vec<TcpNode> {
     start(rt, ids, &vec![TcpOptions::default(); 3]).0
 }
 
-fn drive_opts() -> DriveOptions {
-    DriveOptions {
-        round_timeout: Duration::from_secs(20),
-        run_timeout: Duration::from_secs(120),
-    }
-}
-
-type Outcome = Result<(Signature, DriveReport), TransportError>;
-
-/// Each signer on its own thread: opens the session on its node and drives its run.
 fn sign_tcp<S>(
     nodes: &[TcpNode],
     shares: &[KeyShare<S::Data>],
     signers: &[u16],
     req: &SignRequest,
-) -> Vec<Outcome>
+) -> Vec<common::Outcome>
 where
     S: ThresholdScheme,
     KeyShare<S::Data>: Sync,
 {
-    let sid = SessionId::random(&mut rand_core::OsRng);
-    std::thread::scope(|s| {
-        let handles: Vec<_> = signers
-            .iter()
-            .map(|&i| {
-                let node = &nodes[usize::from(i)];
-                let share = &shares[usize::from(i)];
-                s.spawn(move || -> Outcome {
-                    let mut t = node.open_session(sid)?;
-                    let ctx = SessionCtx::new(sid, S::ID, i, signers)?;
-                    let run = S::sign(&ctx, share, req)?;
-                    tokio::runtime::Builder::new_current_thread()
-                        .enable_time()
-                        .build()
-                        .unwrap()
-                        .block_on(drive(run, &mut t, &drive_opts()))
-                })
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join().unwrap()).collect()
-    })
+    common::sign_over::<S, TcpNode>(nodes, shares, signers, req)
 }
 
 #[test]
@@ -120,43 +90,7 @@ fn every_engine_signs_over_mutual_tls() {
     let rt = rt();
     let ca = new_ca();
     let nodes = three(&rt, &ca);
-
-    let ed = mpc_core::local::keygen::<FrostEd25519>(2, vec![(); 3]).unwrap();
-    let req = SignRequest::ed25519(b"over tls".to_vec());
-    for r in sign_tcp::<FrostEd25519>(&nodes, &ed, &[0, 2], &req) {
-        let (sig, report) = r.unwrap();
-        assert!(report.rejected.is_empty(), "{:?}", report.rejected);
-        check_ed25519(&ed[0].public_key(), b"over tls", &sig);
-    }
-
-    let tr = mpc_core::local::keygen::<FrostTaproot>(2, vec![(); 3]).unwrap();
-    let msg = [7u8; 32];
-    let out = sign_tcp::<FrostTaproot>(&nodes, &tr, &[1, 2], &SignRequest::bip340(msg, None));
-    let (sig, _) = out.into_iter().next().unwrap().unwrap();
-    let Signature::Bip340 { bytes } = sig else {
-        panic!()
-    };
-    let (q, _) = tr[0].public_key().taproot_output_key(None).unwrap();
-    secp256k1::Secp256k1::verification_only()
-        .verify_schnorr(
-            &secp256k1::schnorr::Signature::from_slice(&bytes).unwrap(),
-            &secp256k1::Message::from_digest(msg),
-            &secp256k1::XOnlyPublicKey::from_slice(&q).unwrap(),
-        )
-        .unwrap();
-
-    let ec = common::test_only_cggmp21_key();
-    let prehash = [9u8; 32];
-    let out = sign_tcp::<Cggmp21>(&nodes, &ec, &[0, 1], &SignRequest::ecdsa(prehash));
-    let (sig, _) = out.into_iter().next().unwrap().unwrap();
-    let Signature::Ecdsa(e) = sig else { panic!() };
-    secp256k1::Secp256k1::verification_only()
-        .verify_ecdsa(
-            &secp256k1::Message::from_digest(prehash),
-            &secp256k1::ecdsa::Signature::from_compact(&e.to_bytes()).unwrap(),
-            &secp256k1::PublicKey::from_slice(ec[0].public_key().as_bytes()).unwrap(),
-        )
-        .unwrap();
+    common::every_engine_signs(&nodes);
 }
 
 #[test]

@@ -46,12 +46,12 @@ async fn accept_one(
 ) -> Result<(), TransportError> {
     let tls = accept_tls(&acceptor, tcp, inner.opts.handshake_timeout).await?;
     drop(handshake);
-    let peer = identify(peer_cert(&tls)?, &inner.tls.domain, inner.n)?;
-    if peer >= inner.me {
+    let peer = identify(peer_cert(&tls)?, &inner.tls.domain, inner.mesh.n)?;
+    if peer >= inner.mesh.me {
         // Only lower-indexed parties dial us; anything else is misconfigured or hostile.
         return Err(TransportError::Tls(format!(
             "party {peer} dialed party {}; only lower indices dial",
-            inner.me
+            inner.mesh.me
         )));
     }
     serve(inner, peer, tls).await;
@@ -105,7 +105,11 @@ where
     S: AsyncRead + AsyncWrite + Send + 'static,
 {
     let task = tokio::spawn(run(inner.clone(), peer, stream));
-    let old = inner.router().connections.insert(peer, task.abort_handle());
+    let old = inner
+        .mesh
+        .router()
+        .connections
+        .insert(peer, task.abort_handle());
     if let Some(old) = old {
         old.abort();
     }
@@ -116,7 +120,7 @@ async fn run<S>(inner: Arc<Inner>, peer: PartyIndex, stream: S)
 where
     S: AsyncRead + AsyncWrite + Send + 'static,
 {
-    let Some(queue) = inner.peers.get(&peer).map(|q| q.rx.clone()) else {
+    let Some(queue) = inner.mesh.outbound(peer) else {
         return;
     };
     let (mut rd, mut wr) = tokio::io::split(stream);
@@ -128,10 +132,10 @@ where
     let reader = async {
         loop {
             match read_frame(&mut rd, max).await {
-                Ok(Ok(frame)) => inner.route(peer, frame).await,
-                Ok(Err(size)) => {
-                    inner.reject(peer, TransportError::FrameTooLarge { size, limit: max })
-                }
+                Ok(Ok(frame)) => inner.mesh.route(peer, frame).await,
+                Ok(Err(size)) => inner
+                    .mesh
+                    .reject(peer, TransportError::FrameTooLarge { size, limit: max }),
                 Err(_) => break,
             }
         }
@@ -140,5 +144,5 @@ where
         () = writer => {},
         () = reader => {},
     }
-    tracing::debug!(me = inner.me, peer, "connection closed");
+    tracing::debug!(me = inner.mesh.me, peer, "connection closed");
 }

@@ -1,8 +1,20 @@
-//! Helpers shared by the integration tests: a runtime, the test-only primes, independent
-//! verifiers.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! Helpers shared by the integration tests: a runtime, the test-only primes and keys,
+//! independent verifiers, and one signing run of every engine over any party node.
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
-use mpc_core::{PaillierPrimes, PublicKey, Signature};
+use std::time::Duration;
+
+use mpc_core::{
+    Cggmp21, FrostEd25519, FrostTaproot, Gg20, KeyShare, PaillierPrimes, PublicKey, SessionCtx,
+    SessionId, SignRequest, Signature, ThresholdScheme,
+};
+use mpc_transport::{drive, DriveOptions, DriveReport, MeshNode, TransportError};
 
 /// A two-worker runtime with I/O and timers.
 pub fn rt() -> tokio::runtime::Runtime {
@@ -36,6 +48,119 @@ pub fn test_only_cggmp21_key() -> Vec<mpc_core::Cggmp21Share> {
             mpc_core::KeyShare::from_json(&bytes, mpc_core::SchemeId::Cggmp21Secp256k1).unwrap()
         })
         .collect()
+}
+
+/// The TEST-ONLY 2-of-3 GG20 key of `test-vectors/test-only-shares/`, as above.
+pub fn test_only_gg20_key() -> Vec<mpc_core::Gg20Share> {
+    let dir = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../test-vectors/test-only-shares/gg20-2of3"
+    );
+    (0..3)
+        .map(|i| {
+            let bytes = std::fs::read(format!("{dir}/party-{i}.json")).unwrap();
+            mpc_core::KeyShare::from_json(&bytes, mpc_core::SchemeId::Gg20Secp256k1).unwrap()
+        })
+        .collect()
+}
+
+/// What one signer's run ended with.
+pub type Outcome = Result<(Signature, DriveReport), TransportError>;
+
+/// One signing run of `signers` over their `nodes`: each signer on its own thread opens
+/// the session on its node and drives its run.
+pub fn sign_over<S, N>(
+    nodes: &[N],
+    shares: &[KeyShare<S::Data>],
+    signers: &[u16],
+    req: &SignRequest,
+) -> Vec<Outcome>
+where
+    S: ThresholdScheme,
+    KeyShare<S::Data>: Sync,
+    N: MeshNode,
+{
+    let sid = SessionId::random(&mut rand_core::OsRng);
+    let opts = DriveOptions {
+        round_timeout: Duration::from_secs(20),
+        run_timeout: Duration::from_secs(120),
+    };
+    sign_in_session::<S, N>(sid, &opts, nodes, shares, signers, req)
+}
+
+/// As [`sign_over`], in session `sid` with the given timeouts.
+pub fn sign_in_session<S, N>(
+    sid: SessionId,
+    opts: &DriveOptions,
+    nodes: &[N],
+    shares: &[KeyShare<S::Data>],
+    signers: &[u16],
+    req: &SignRequest,
+) -> Vec<Outcome>
+where
+    S: ThresholdScheme,
+    KeyShare<S::Data>: Sync,
+    N: MeshNode,
+{
+    std::thread::scope(|s| {
+        let handles: Vec<_> = signers
+            .iter()
+            .map(|&i| {
+                let node = &nodes[usize::from(i)];
+                let share = &shares[usize::from(i)];
+                s.spawn(move || -> Outcome {
+                    let mut t = node.open_session(sid)?;
+                    let ctx = SessionCtx::new(sid, S::ID, i, signers)?;
+                    let run = S::sign(&ctx, share, req)?;
+                    tokio::runtime::Builder::new_current_thread()
+                        .enable_time()
+                        .build()
+                        .unwrap()
+                        .block_on(drive(run, &mut t, opts))
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    })
+}
+
+/// Every engine signs once over the three parties' `nodes` (different pairs), and every
+/// signature verifies with an independent verifier.
+pub fn every_engine_signs<N: MeshNode>(nodes: &[N]) {
+    let ed = mpc_core::local::keygen::<FrostEd25519>(2, vec![(); 3]).unwrap();
+    let req = SignRequest::ed25519(b"every engine".to_vec());
+    for r in sign_over::<FrostEd25519, N>(nodes, &ed, &[0, 2], &req) {
+        let (sig, report) = r.unwrap();
+        assert!(report.rejected.is_empty(), "{:?}", report.rejected);
+        check_ed25519(&ed[0].public_key(), b"every engine", &sig);
+    }
+
+    let tr = mpc_core::local::keygen::<FrostTaproot>(2, vec![(); 3]).unwrap();
+    let msg = [7u8; 32];
+    let out = sign_over::<FrostTaproot, N>(nodes, &tr, &[1, 2], &SignRequest::bip340(msg, None));
+    for r in out {
+        let Signature::Bip340 { bytes } = r.unwrap().0 else {
+            panic!("not BIP-340")
+        };
+        let (q, _) = tr[0].public_key().taproot_output_key(None).unwrap();
+        secp256k1::Secp256k1::verification_only()
+            .verify_schnorr(
+                &secp256k1::schnorr::Signature::from_slice(&bytes).unwrap(),
+                &secp256k1::Message::from_digest(msg),
+                &secp256k1::XOnlyPublicKey::from_slice(&q).unwrap(),
+            )
+            .unwrap();
+    }
+
+    let prehash = [9u8; 32];
+    let ec = test_only_cggmp21_key();
+    for r in sign_over::<Cggmp21, N>(nodes, &ec, &[0, 1], &SignRequest::ecdsa(prehash)) {
+        check_ecdsa(&ec[0].public_key(), prehash, &r.unwrap().0);
+    }
+    let gg = test_only_gg20_key();
+    for r in sign_over::<Gg20, N>(nodes, &gg, &[1, 2], &SignRequest::ecdsa(prehash)) {
+        check_ecdsa(&gg[0].public_key(), prehash, &r.unwrap().0);
+    }
 }
 
 /// Checks an Ed25519 signature with ed25519-dalek (strict).

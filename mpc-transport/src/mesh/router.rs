@@ -1,4 +1,5 @@
-//! Routing of incoming frames to sessions, within the node's memory bounds.
+//! Routing of incoming frames to sessions, within the node's memory bounds (the same for
+//! every link: TCP connections or a broker).
 //!
 //! What a peer can make this node keep, whatever it sends:
 //!
@@ -29,11 +30,11 @@ use crate::envelope::Envelope;
 pub const FRAME_OVERHEAD: usize = 64;
 
 /// A frame handed to a session, with the budget it holds until the session reads it.
-pub(super) struct Delivered {
-    pub(super) from: PartyIndex,
-    pub(super) frame: Vec<u8>,
+pub(crate) struct Delivered {
+    pub(crate) from: PartyIndex,
+    pub(crate) frame: Vec<u8>,
     /// Released when the session takes the frame (or closes with it unread).
-    pub(super) _charge: Option<[OwnedSemaphorePermit; 2]>,
+    pub(crate) _charge: Option<[OwnedSemaphorePermit; 2]>,
 }
 
 /// Who may send to a session and how large its frames may be.
@@ -46,23 +47,23 @@ pub struct SessionLimits {
     pub max_frame: usize,
 }
 
-pub(super) struct SessionRoute {
-    pub(super) tx: mpsc::Sender<Delivered>,
-    pub(super) limits: SessionLimits,
+pub(crate) struct SessionRoute {
+    pub(crate) tx: mpsc::Sender<Delivered>,
+    pub(crate) limits: SessionLimits,
     /// Per-peer budget of this session.
-    pub(super) budget: HashMap<PartyIndex, Arc<Semaphore>>,
+    pub(crate) budget: HashMap<PartyIndex, Arc<Semaphore>>,
 }
 
-pub(super) struct Pending {
-    pub(super) at: Instant,
-    pub(super) session: SessionId,
-    pub(super) from: PartyIndex,
-    pub(super) frame: Vec<u8>,
+pub(crate) struct Pending {
+    pub(crate) at: Instant,
+    pub(crate) session: SessionId,
+    pub(crate) from: PartyIndex,
+    pub(crate) frame: Vec<u8>,
 }
 
 /// Peaks of what peers made this node keep, for operators and the flooding test.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct TcpStats {
+pub struct MeshStats {
     /// Frames refused so far.
     pub rejected: u64,
     /// Bytes waiting in sessions now (frames and their overhead).
@@ -76,20 +77,20 @@ pub struct TcpStats {
 }
 
 #[derive(Default)]
-pub(super) struct Router {
-    pub(super) sessions: HashMap<SessionId, SessionRoute>,
-    pub(super) pending: VecDeque<Pending>,
-    pub(super) pending_bytes: usize,
-    pub(super) rejected: u64,
-    pub(super) reasons: VecDeque<String>,
-    pub(super) connections: HashMap<PartyIndex, tokio::task::AbortHandle>,
-    pub(super) peak_peer_bytes: usize,
-    pub(super) peak_session_peer_bytes: usize,
-    pub(super) peak_pending_bytes: usize,
+pub(crate) struct Router {
+    pub(crate) sessions: HashMap<SessionId, SessionRoute>,
+    pub(crate) pending: VecDeque<Pending>,
+    pub(crate) pending_bytes: usize,
+    pub(crate) rejected: u64,
+    pub(crate) reasons: VecDeque<String>,
+    pub(crate) connections: HashMap<PartyIndex, tokio::task::AbortHandle>,
+    pub(crate) peak_peer_bytes: usize,
+    pub(crate) peak_session_peer_bytes: usize,
+    pub(crate) peak_pending_bytes: usize,
 }
 
 impl Router {
-    pub(super) fn reject(&mut self, from: PartyIndex, why: impl core::fmt::Display) {
+    pub(crate) fn reject(&mut self, from: PartyIndex, why: impl core::fmt::Display) {
         self.rejected = self.rejected.saturating_add(1);
         if self.reasons.len() >= 32 {
             self.reasons.pop_front();
@@ -141,7 +142,7 @@ impl Router {
 }
 
 /// What a waiting frame costs its sender's budgets.
-pub(super) fn charge(frame: &[u8]) -> usize {
+pub(crate) fn charge(frame: &[u8]) -> usize {
     frame.len().saturating_add(FRAME_OVERHEAD)
 }
 
@@ -154,7 +155,7 @@ enum Decision {
     },
 }
 
-impl super::Inner {
+impl super::Mesh {
     /// Hands a frame from `from` to its session (waiting while `from` is over a budget), or
     /// parks it for a session not open yet, or drops it.
     pub(crate) async fn route(&self, from: PartyIndex, frame: Vec<u8>) {
@@ -184,11 +185,11 @@ impl super::Inner {
                     }
                 }
                 None => {
-                    r.expire(self.opts.pending_ttl);
+                    r.expire(self.limits.pending_ttl);
                     let peers = usize::from(self.n.saturating_sub(1)).max(1);
                     let share = (
-                        (self.opts.pending_limit / peers).max(1),
-                        self.opts.pending_bytes / peers,
+                        (self.limits.pending_limit / peers).max(1),
+                        self.limits.pending_bytes / peers,
                     );
                     r.park(from, session, frame, share);
                     return;
@@ -205,7 +206,7 @@ impl super::Inner {
         let Ok(permits) = u32::try_from(cost) else {
             return self.reject(from, "frame larger than any budget");
         };
-        if cost > self.opts.session_peer_bytes || cost > self.opts.peer_bytes {
+        if cost > self.limits.session_peer_bytes || cost > self.limits.peer_bytes {
             return self.reject(from, "frame larger than the per-peer budget");
         }
         // Backpressure: this connection waits until the session has read enough of this
@@ -219,9 +220,9 @@ impl super::Inner {
         {
             let used = |s: &Semaphore, total: usize| total.saturating_sub(s.available_permits());
             let mut r = self.router();
-            let in_use = used(&session_budget, self.opts.session_peer_bytes);
+            let in_use = used(&session_budget, self.limits.session_peer_bytes);
             r.peak_session_peer_bytes = r.peak_session_peer_bytes.max(in_use);
-            let in_use = used(&peer_budget, self.opts.peer_bytes);
+            let in_use = used(&peer_budget, self.limits.peer_bytes);
             r.peak_peer_bytes = r.peak_peer_bytes.max(in_use);
         }
         let delivered = Delivered {
@@ -235,16 +236,16 @@ impl super::Inner {
     }
 
     /// Bytes waiting in sessions now, over every peer.
-    pub(super) fn queued_bytes(&self) -> usize {
+    pub(crate) fn queued_bytes(&self) -> usize {
         self.peer_budget
             .values()
-            .map(|s| self.opts.peer_bytes.saturating_sub(s.available_permits()))
+            .map(|s| self.limits.peer_bytes.saturating_sub(s.available_permits()))
             .sum()
     }
 }
 
 /// Why a frame from `from` is refused by a session with `limits`, if it is.
-pub(super) fn admit(limits: &SessionLimits, from: PartyIndex, frame: &[u8]) -> Option<String> {
+pub(crate) fn admit(limits: &SessionLimits, from: PartyIndex, frame: &[u8]) -> Option<String> {
     if let Some(members) = &limits.members {
         if !members.contains(&from) {
             return Some(format!("party {from} is not a member of the session"));

@@ -32,7 +32,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = PathBuf::from(get("--dir").map_or("mpc-deployment", String::as_str));
     let port: u16 = get("--port").map_or(Ok(47100), |p| p.parse())?;
     let exe = std::env::current_exe()?;
-    let out = mpc_node::demo::run::run(&exe, &dir, 3, 2, port)?;
+    let deployment = mpc_node::demo::DemoDeployment::local(3, 2, port);
+    let out = mpc_node::demo::run::run(&exe, &dir, &deployment)?;
     for line in &out.lines {
         eprintln!("{line}");
     }

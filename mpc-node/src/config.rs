@@ -8,12 +8,16 @@
 //!
 //! [network]
 //! domain = "mpc.local"
+//! transport = "tcp"              # or "nats", with [network.nats] instead of the mesh lines
 //! mesh_listen = "127.0.0.1:47100"
 //! control_listen = "127.0.0.1:47200"
 //! peers = ["127.0.0.1:47100", "127.0.0.1:47101", "127.0.0.1:47102"]
 //! ca_cert = "pki/ca.pem"
 //! cert = "pki/party-0.pem"
 //! tls_key = "tls/party.key"      # name of the sealed TLS key inside the store
+//! # [network.nats]
+//! # url = "nats://127.0.0.1:4222"
+//! # parties = 3
 //!
 //! [kek]                          # one of: passphrase_file, key_file, pkcs11
 //! passphrase_file = "passphrase.txt"
@@ -74,6 +78,38 @@ pub struct BackupConfig {
     pub recipient: String,
 }
 
+/// How the parties of a deployment reach each other.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MeshTransport {
+    /// Every pair of parties over one TCP connection with mutual TLS (`mesh_listen`,
+    /// `peers`).
+    #[default]
+    Tcp,
+    /// Through a NATS broker (`[network.nats]`): parties connect out only; envelopes are
+    /// signed by their sender and encrypted to their receiver.
+    Nats,
+}
+
+impl core::fmt::Display for MeshTransport {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            MeshTransport::Tcp => "tcp",
+            MeshTransport::Nats => "nats",
+        })
+    }
+}
+
+/// `[network.nats]` of a party.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NatsConfig {
+    /// The broker (`nats://host:port`).
+    pub url: String,
+    /// Parties of the deployment.
+    pub parties: u16,
+}
+
 /// `[network]` of a party.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -81,18 +117,42 @@ pub struct NetworkConfig {
     /// Certificate domain: parties are `party-<i>.<domain>`, the coordinator
     /// `coordinator.<domain>`.
     pub domain: String,
-    /// Where this party accepts the other parties (mutual TLS).
-    pub mesh_listen: SocketAddr,
+    /// How the parties reach each other (default `tcp`).
+    #[serde(default)]
+    pub transport: MeshTransport,
+    /// `tcp`: where this party accepts the other parties (mutual TLS).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mesh_listen: Option<SocketAddr>,
     /// Where this party accepts the coordinator (mutual TLS).
     pub control_listen: SocketAddr,
-    /// Every party's mesh address, by index (this party's own included).
+    /// `tcp`: every party's mesh address, by index (this party's own included).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub peers: Vec<SocketAddr>,
+    /// `nats`: the broker and the number of parties.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nats: Option<NatsConfig>,
     /// The deployment's CA certificate (PEM).
     pub ca_cert: PathBuf,
     /// This party's certificate (PEM).
     pub cert: PathBuf,
     /// Name of this party's TLS private key inside its sealed store.
     pub tls_key: String,
+}
+
+impl NetworkConfig {
+    /// Parties of the deployment, or why the section does not say.
+    pub fn parties(&self) -> core::result::Result<u16, String> {
+        match (self.transport, &self.nats) {
+            (MeshTransport::Tcp, _) => {
+                if self.mesh_listen.is_none() {
+                    return Err("transport \"tcp\" needs network.mesh_listen".into());
+                }
+                u16::try_from(self.peers.len()).map_err(|_| "too many peers".into())
+            }
+            (MeshTransport::Nats, Some(n)) => Ok(n.parties),
+            (MeshTransport::Nats, None) => Err("transport \"nats\" needs [network.nats]".into()),
+        }
+    }
 }
 
 /// `coordinator.toml`.
@@ -224,15 +284,16 @@ impl PartyConfig {
             rebase(base, p);
         }
         c.kek.rebase(base);
-        if usize::from(c.index) >= c.network.peers.len() {
-            return Err(NodeError::Config {
-                path: path.to_path_buf(),
-                reason: format!(
-                    "index {} but network.peers lists {} parties",
-                    c.index,
-                    c.network.peers.len()
-                ),
-            });
+        let bad = |reason: String| NodeError::Config {
+            path: path.to_path_buf(),
+            reason,
+        };
+        let parties = c.network.parties().map_err(bad)?;
+        if c.index >= parties {
+            return Err(bad(format!(
+                "index {} but the network has {parties} parties",
+                c.index
+            )));
         }
         Ok(c)
     }

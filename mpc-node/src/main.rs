@@ -98,6 +98,13 @@ enum Command {
         /// First port: mesh ports from here, control ports from here + 100.
         #[arg(long, default_value_t = 47100)]
         base_port: u16,
+        /// How the parties reach each other (for a new deployment): `tcp` (mutual TLS
+        /// between every pair) or `nats` (through the broker at --nats-url).
+        #[arg(long, value_enum, default_value_t = Transport::Tcp)]
+        transport: Transport,
+        /// The NATS broker of `--transport nats`.
+        #[arg(long, default_value = "nats://127.0.0.1:4222")]
+        nats_url: String,
         /// Print the quickstart's JSON object, plus "keys", on stdout.
         #[arg(long)]
         json: bool,
@@ -209,6 +216,14 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Transport {
+    /// Mutual TLS between every pair of parties.
+    Tcp,
+    /// Through a NATS broker (envelopes signed and encrypted end to end).
+    Nats,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -345,10 +360,16 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             parties,
             threshold,
             base_port,
+            transport,
+            nats_url,
             json,
         } => {
             let exe = std::env::current_exe()?;
-            let out = mpc_node::demo::run::run(&exe, &dir, parties, threshold, base_port)?;
+            let mut d = mpc_node::demo::DemoDeployment::local(parties, threshold, base_port);
+            if transport == Transport::Nats {
+                d.nats_url = Some(nats_url);
+            }
+            let out = mpc_node::demo::run::run(&exe, &dir, &d)?;
             for line in &out.lines {
                 eprintln!("{line}");
             }
@@ -446,11 +467,13 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                     Some(_) => "re-provisioned (it holds no share: run repair for each key)",
                     None => "added (restart the running parties, then start it)",
                 };
+                let mesh = added
+                    .mesh
+                    .map_or_else(|| "through the broker".to_string(), |m| m.to_string());
                 println!(
-                    "party {} {what}: {}, mesh {}, control {}",
+                    "party {} {what}: {}, mesh {mesh}, control {}",
                     added.party,
                     added.config.display(),
-                    added.mesh,
                     added.control
                 );
             }

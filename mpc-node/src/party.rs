@@ -7,10 +7,13 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use mpc_transport::{Party, PartyOptions, TcpNode, TcpOptions, TlsIdentity};
+use mpc_transport::{
+    party_name, MeshNode, NatsNode, NatsOptions, Party, PartyOptions, TcpNode, TcpOptions,
+    TlsIdentity,
+};
 
 use crate::audit::AuditLog;
-use crate::config::PartyConfig;
+use crate::config::{MeshTransport, NetworkConfig, PartyConfig};
 use crate::error::{io, NodeError, Result};
 use crate::policy::NodePolicy;
 use crate::seal::{Label, SecretKind};
@@ -101,9 +104,7 @@ pub fn run_party_with(config_path: &Path, run: &RunOptions) -> Result<()> {
         c.index,
         &net.domain,
     )?;
-    let n =
-        u16::try_from(net.peers.len()).map_err(|_| NodeError::Other("too many peers".into()))?;
-    let peers: HashMap<u16, SocketAddr> = (0u16..).zip(net.peers.iter().copied()).collect();
+    let n = net.parties().map_err(NodeError::Other)?;
     // Make the primes now (if none are cached) so a ceremony does not wait for them.
     {
         let v = vault.clone();
@@ -122,27 +123,13 @@ pub fn run_party_with(config_path: &Path, run: &RunOptions) -> Result<()> {
     let keys = active.len();
     let delay = run.benchmark_delay;
     rt.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(net.mesh_listen)
-            .await
-            .map_err(io("listening on", net.mesh_listen.to_string()))?;
-        let node = TcpNode::start(
-            index,
-            n,
-            listener,
-            &peers,
-            &id,
-            TcpOptions {
-                delay,
-                ..TcpOptions::default()
-            },
-        )
-            .map_err(|e| NodeError::Other(e.to_string()))?;
+        let node = start_mesh(index, n, net, &id, delay).await?;
         let control = tokio::net::TcpListener::bind(net.control_listen)
             .await
             .map_err(io("listening on", net.control_listen.to_string()))?;
         let party = Arc::new(
             Party::new(
-                Arc::new(node),
+                node,
                 Vec::new(),
                 policy,
                 PartyOptions {
@@ -155,10 +142,53 @@ pub fn run_party_with(config_path: &Path, run: &RunOptions) -> Result<()> {
                 .with_session_journal(journal)
                 .map_err(NodeError::Other)?,
         );
-        tracing::info!(party = index, mesh = %net.mesh_listen, control = %net.control_listen, keys, "party serving");
+        tracing::info!(party = index, transport = %net.transport, control = %net.control_listen, keys, "party serving");
         party
             .serve(control, &id)
             .await
             .map_err(|e| NodeError::Other(e.to_string()))
     })
+}
+
+/// This party's end of the mesh, on the transport the config names.
+async fn start_mesh(
+    index: u16,
+    n: u16,
+    net: &NetworkConfig,
+    id: &TlsIdentity,
+    delay: std::time::Duration,
+) -> Result<Arc<dyn MeshNode>> {
+    let other = |e: mpc_transport::TransportError| NodeError::Other(e.to_string());
+    match (net.transport, &net.nats, net.mesh_listen) {
+        (MeshTransport::Tcp, _, Some(listen)) => {
+            let peers: HashMap<u16, SocketAddr> = (0u16..).zip(net.peers.iter().copied()).collect();
+            let listener = tokio::net::TcpListener::bind(listen)
+                .await
+                .map_err(io("listening on", listen.to_string()))?;
+            let opts = TcpOptions {
+                delay,
+                ..TcpOptions::default()
+            };
+            let node = TcpNode::start(index, n, listener, &peers, id, opts).map_err(other)?;
+            Ok(Arc::new(node))
+        }
+        (MeshTransport::Nats, Some(nats), _) => {
+            let client = async_nats::ConnectOptions::new()
+                .name(party_name(&net.domain, index))
+                .connect(nats.url.as_str())
+                .await
+                .map_err(|e| NodeError::Other(format!("broker at {}: {e}", nats.url)))?;
+            let opts = NatsOptions {
+                delay,
+                ..NatsOptions::for_domain(&net.domain)
+            };
+            let node = NatsNode::start(index, n, client, id, opts)
+                .await
+                .map_err(other)?;
+            Ok(Arc::new(node))
+        }
+        _ => Err(NodeError::Other(
+            "the network section names no usable transport".into(),
+        )),
+    }
 }

@@ -1,10 +1,13 @@
-//! A key's lifecycle through `mpc-node` party processes (real sockets, mutual TLS, sealed
-//! stores) and the commands an operator runs: a 2-of-3 key of every engine made by
-//! `keygen` grows to 3-of-5 with two parties made by `add-party` (`reshare`), keeps its
-//! group key and its Bitcoin, EVM and Solana addresses, signs with two different 3-subsets
-//! of the new committee (independent verifiers), and refuses its old epoch. A key is
-//! refreshed (every public share changes) and a party whose whole store is lost is
-//! re-provisioned (`add-party --replace`), repaired (`repair`) and signs again.
+//! A key's lifecycle through `mpc-node` party processes (real sockets, sealed stores) and
+//! the commands an operator runs: a 2-of-3 key of every engine made by `keygen` grows to
+//! 3-of-5 with two parties made by `add-party` (`reshare`), keeps its group key and its
+//! Bitcoin, EVM and Solana addresses, signs with two different 3-subsets of the new
+//! committee (independent verifiers), and refuses its old epoch. This one runs with the
+//! parties reaching each other through a NATS broker (`nats-server`, started for the test):
+//! every engine's ceremonies and signatures, parties added, restarted (new sealing cards)
+//! and down. A key is refreshed (every public share changes) and a party whose whole store
+//! is lost is re-provisioned (`add-party --replace`), repaired (`repair`) and signs again;
+//! that one, like the other node tests, over mutual TLS.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -93,7 +96,13 @@ fn old_epoch_refused(dep: &Deployment, key: &mpc_node::coordinator::RegisteredKe
 
 #[test]
 fn every_engine_grows_from_2of3_to_3of5_with_two_new_parties_under_the_same_addresses() {
-    let mut dep = Deployment::new("lifecycle-grow", true);
+    let mut dep = Deployment::over_nats("lifecycle-grow", 3, 2, true);
+    let network = |i: u16| {
+        let path = dep.dir.join(format!("party-{i}.toml"));
+        mpc_node::config::PartyConfig::load(&path).unwrap().network
+    };
+    assert_eq!(network(0).transport, mpc_node::config::MeshTransport::Nats);
+    assert_eq!((network(0).mesh_listen, network(0).peers.len()), (None, 0));
     let engines = [
         ("frost-ed25519", SchemeId::FrostEd25519),
         ("frost-taproot", SchemeId::FrostSecp256k1Tr),
@@ -110,6 +119,9 @@ fn every_engine_grows_from_2of3_to_3of5_with_two_new_parties_under_the_same_addr
 
     // Two new parties; the running ones restart to know them.
     assert_eq!((add_party(&dep), add_party(&dep)), (3, 4));
+    for i in 0..5 {
+        assert_eq!(network(i).nats.unwrap().parties, 5, "party {i}");
+    }
     for i in 0..3 {
         dep.kill(i);
     }

@@ -14,8 +14,6 @@
     clippy::panic
 )]
 
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use futures_util::StreamExt as _;
@@ -24,84 +22,8 @@ use mpc_transport::devpki::DevCa;
 use mpc_transport::*;
 
 mod common;
+use common::broker::Broker;
 use common::{check_ed25519, rt};
-
-/// A `nats-server -js` of this test alone, with its own store directory.
-struct Broker {
-    port: u16,
-    store: PathBuf,
-    child: Option<Child>,
-}
-
-impl Broker {
-    fn start() -> Broker {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let store =
-            std::env::temp_dir().join(format!("mpc-nats-test-{}-{port}", std::process::id()));
-        let mut b = Broker {
-            port,
-            store,
-            child: None,
-        };
-        b.run();
-        b
-    }
-
-    fn run(&mut self) {
-        let bin = ["nats-server", "/usr/sbin/nats-server"]
-            .into_iter()
-            .find(|b| Command::new(b).arg("--version").output().is_ok())
-            .expect("nats-server is not installed (apt-get install nats-server)");
-        let child = Command::new(bin)
-            .args([
-                "-js",
-                "-a",
-                "127.0.0.1",
-                "-p",
-                &self.port.to_string(),
-                "-sd",
-            ])
-            .arg(&self.store)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        self.child = Some(child);
-        for _ in 0..200 {
-            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(25));
-        }
-        panic!("nats-server did not start on port {}", self.port);
-    }
-
-    fn stop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-
-    fn url(&self) -> String {
-        format!("nats://127.0.0.1:{}", self.port)
-    }
-
-    async fn client(&self) -> async_nats::Client {
-        async_nats::connect(self.url()).await.unwrap()
-    }
-}
-
-impl Drop for Broker {
-    fn drop(&mut self) {
-        self.stop();
-        let _ = std::fs::remove_dir_all(&self.store);
-    }
-}
 
 const DOMAIN: &str = "mpc.test";
 

@@ -30,8 +30,8 @@ pub struct AddedParty {
     pub party: u16,
     /// Its config file.
     pub config: PathBuf,
-    /// Its mesh address.
-    pub mesh: SocketAddr,
+    /// Its mesh address (`None` through a broker).
+    pub mesh: Option<SocketAddr>,
     /// Its control address.
     pub control: SocketAddr,
 }
@@ -82,9 +82,17 @@ pub fn add(dir: &Path) -> Result<AddedParty> {
         &dir.join(demo_recovery_identity(party)),
         format!("{}\n", identity.as_str()).as_bytes(),
     )?;
-    let (mesh, control) = (free_local_addr()?, free_local_addr()?);
-    let mut peers = template.network.peers.clone();
-    peers.push(mesh);
+    let control = free_local_addr()?;
+    // On TCP the new party listens for the mesh too, and every party learns its address;
+    // through a broker every party learns there is one more.
+    let tcp = template.network.nats.is_none();
+    let mesh = if tcp { Some(free_local_addr()?) } else { None };
+    let grow = |net: &mut crate::config::NetworkConfig| {
+        net.peers.extend(mesh);
+        if let Some(nats) = &mut net.nats {
+            nats.parties = n.saturating_add(1);
+        }
+    };
     let mut config = template.clone();
     config.index = party;
     config.store = store_name;
@@ -92,14 +100,14 @@ pub fn add(dir: &Path) -> Result<AddedParty> {
     config.import_dir = Some(PathBuf::from(format!("party-{party}-import")));
     config.network.mesh_listen = mesh;
     config.network.control_listen = control;
-    config.network.peers = peers.clone();
+    grow(&mut config.network);
     config.network.cert = cert;
     config.backup = Some(crate::config::BackupConfig { recipient });
     write_public(&config_path, to_toml(&config)?.as_bytes())?;
     for i in 0..n {
         let path = dir.join(format!("party-{i}.toml"));
         let mut c: PartyConfig = read(&path)?;
-        c.network.peers = peers.clone();
+        grow(&mut c.network);
         replace_file(&path, &to_toml(&c)?)?;
     }
     coordinator.parties.push(control);

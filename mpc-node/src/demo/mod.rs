@@ -16,7 +16,9 @@ use std::sync::Arc;
 
 use mpc_transport::devpki::DevCa;
 
-use crate::config::{CoordinatorConfig, KekConfig, NetworkConfig, PartyConfig};
+use crate::config::{
+    CoordinatorConfig, KekConfig, MeshTransport, NatsConfig, NetworkConfig, PartyConfig,
+};
 use crate::coordinator::COORDINATOR_LABEL_INDEX;
 use crate::error::{io, NodeError, Result};
 use crate::party::tls_key_label;
@@ -49,6 +51,9 @@ pub struct DemoDeployment {
     pub danger_allow_raw_digests: bool,
     /// Argon2id parameters of the stores.
     pub argon2: Argon2Params,
+    /// The broker, when the parties reach each other through NATS instead of TCP (then
+    /// `mesh` only counts the parties).
+    pub nats_url: Option<String>,
 }
 
 impl DemoDeployment {
@@ -64,6 +69,7 @@ impl DemoDeployment {
             danger_test_only_primes: None,
             danger_allow_raw_digests: false,
             argon2: Argon2Params::default(),
+            nats_url: None,
         }
     }
 }
@@ -135,6 +141,10 @@ pub fn write(dir: &Path, d: &DemoDeployment) -> Result<()> {
             "one control address per mesh address".into(),
         ));
     }
+    let nats = d.nats_url.as_ref().map(|url| NatsConfig {
+        url: url.clone(),
+        parties: n,
+    });
     for (i, (&mesh_listen, &control_listen)) in (0u16..).zip(d.mesh.iter().zip(&d.control)) {
         let id = ca.party(i).map_err(|e| NodeError::Other(e.to_string()))?;
         write_public(&pki.join(format!("party-{i}.pem")), id.cert_pem.as_bytes())?;
@@ -152,9 +162,19 @@ pub fn write(dir: &Path, d: &DemoDeployment) -> Result<()> {
             audit_log: PathBuf::from(format!("party-{i}/audit.jsonl")),
             network: NetworkConfig {
                 domain: domain.clone(),
-                mesh_listen,
+                transport: if nats.is_some() {
+                    MeshTransport::Nats
+                } else {
+                    MeshTransport::Tcp
+                },
+                mesh_listen: nats.is_none().then_some(mesh_listen),
                 control_listen,
-                peers: d.mesh.clone(),
+                peers: if nats.is_some() {
+                    Vec::new()
+                } else {
+                    d.mesh.clone()
+                },
+                nats: nats.clone(),
                 ca_cert: PathBuf::from("pki/ca.pem"),
                 cert: PathBuf::from(format!("pki/party-{i}.pem")),
                 tls_key: "tls/party.key".into(),

@@ -13,6 +13,7 @@ use super::txs::{
     local_runtime_blockhash, sign_demo_transactions_with, DemoSigner, PublicKeys, Report, Settings,
 };
 use super::DemoDeployment;
+use crate::config::MeshTransport;
 use crate::coordinator::{CoordinatorClient, RegisteredKey, Registry};
 use crate::error::{NodeError, Result};
 
@@ -110,10 +111,29 @@ impl DemoSigner for Remote<'_> {
 ///
 /// # Errors
 /// Setup, ceremonies, signing.
-pub fn run(exe: &Path, dir: &Path, n: u16, t: u16, base_port: u16) -> Result<DemoOutput> {
-    if !dir.join("coordinator.toml").exists() {
-        eprintln!("writing a {t}-of-{n} demo deployment to {}", dir.display());
-        super::write(dir, &DemoDeployment::local(n, t, base_port))?;
+pub fn run(exe: &Path, dir: &Path, deployment: &DemoDeployment) -> Result<DemoOutput> {
+    let wanted = if deployment.nats_url.is_some() {
+        MeshTransport::Nats
+    } else {
+        MeshTransport::Tcp
+    };
+    if dir.join("coordinator.toml").exists() {
+        let party0 = crate::config::PartyConfig::load(&dir.join("party-0.toml"))?;
+        if party0.network.transport != wanted {
+            return Err(NodeError::Other(format!(
+                "the deployment in {} runs over {}, not {wanted}: give a new --dir",
+                dir.display(),
+                party0.network.transport
+            )));
+        }
+    } else {
+        eprintln!(
+            "writing a {}-of-{} demo deployment over {wanted} to {}",
+            deployment.threshold,
+            deployment.mesh.len(),
+            dir.display()
+        );
+        super::write(dir, deployment)?;
     }
     let config = crate::config::CoordinatorConfig::load(&dir.join("coordinator.toml"))?;
     let n = u16::try_from(config.parties.len()).map_err(|_| NodeError::Other("parties".into()))?;

@@ -16,6 +16,8 @@ use std::sync::{Arc, OnceLock};
 use mpc_node::demo::{self, DemoDeployment, DEMO_PASSPHRASE};
 use mpc_node::seal::{Argon2Params, PassphraseKek};
 
+#[path = "../../../mpc-transport/tests/common/broker.rs"]
+pub mod broker;
 pub mod tx;
 
 use mpc_core::local::run_local;
@@ -122,6 +124,8 @@ pub fn free_addr() -> SocketAddr {
 pub struct Deployment {
     pub dir: PathBuf,
     pub parties: Vec<Option<Child>>,
+    /// The deployment's own broker, when its parties reach each other through NATS.
+    pub broker: Option<broker::Broker>,
 }
 
 impl Deployment {
@@ -132,8 +136,31 @@ impl Deployment {
 
     /// A `t`-of-`n` demo deployment with TEST-ONLY primes, its party processes started.
     pub fn with(tag: &str, n: u16, t: u16, danger_allow_raw_digests: bool) -> Self {
+        Self::start(tag, n, t, danger_allow_raw_digests, None)
+    }
+
+    /// A `t`-of-`n` demo deployment whose parties reach each other through a broker of its
+    /// own (`nats-server`), its party processes started.
+    pub fn over_nats(tag: &str, n: u16, t: u16, danger_allow_raw_digests: bool) -> Self {
+        Self::start(
+            tag,
+            n,
+            t,
+            danger_allow_raw_digests,
+            Some(broker::Broker::start()),
+        )
+    }
+
+    fn start(
+        tag: &str,
+        n: u16,
+        t: u16,
+        danger_allow_raw_digests: bool,
+        broker: Option<broker::Broker>,
+    ) -> Self {
         let dir = fresh_dir(tag);
         let mut d = DemoDeployment::local(n, t, 0);
+        d.nats_url = broker.as_ref().map(broker::Broker::url);
         d.mesh = (0..n).map(|_| free_addr()).collect();
         d.control = (0..n).map(|_| free_addr()).collect();
         d.danger_test_only_primes = Some(vectors("test-only-paillier-primes.json"));
@@ -147,6 +174,7 @@ impl Deployment {
         let mut dep = Deployment {
             dir,
             parties: Vec::new(),
+            broker,
         };
         for i in 0..usize::from(n) {
             let c = dep.spawn(i);
@@ -437,7 +465,7 @@ impl Deployment {
         let n = net.peers.len() as u16;
         rt.spawn(async move {
             let peers = (0u16..).zip(net.peers.iter().copied()).collect();
-            let listener = tokio::net::TcpListener::bind(net.mesh_listen)
+            let listener = tokio::net::TcpListener::bind(net.mesh_listen.unwrap())
                 .await
                 .unwrap();
             let node =

@@ -8,6 +8,8 @@
     clippy::indexing_slicing
 )]
 
+pub mod broker;
+
 use std::time::Duration;
 
 use mpc_core::{

@@ -4,19 +4,20 @@
 //!
 //! ```text
 //! cargo run --release --example latency -- --parties 3 --threshold 2 --runs 1000
-//!     [--delay-ms D] [--json PATH] [--plot PATH.svg] [--schemes a,b,...]
-//!     [--cggmp-runs R] [--dir DIR] [--port P]
+//!     [--transport tcp|nats] [--nats-url URL] [--delay-ms D] [--json PATH]
+//!     [--plot PATH.svg] [--schemes a,b,...] [--cggmp-runs R] [--dir DIR] [--port P]
 //! ```
 //!
 //! Schemes: `frost-ed25519`, `frost-taproot`, `cggmp21-online` (a presignature made
 //! beforehand, then the online step: partial signatures from the quorum, combined and
 //! verified by the coordinator), `cggmp21-full` (presigning + signing in one request).
-//! Modes: `transport` (request → coordinator → `mpc-node` parties over mTLS → verified
-//! signature) and `in-process` (all signers on threads of this process over in-memory
+//! Modes: `transport` (request → coordinator → `mpc-node` parties → verified signature;
+//! the parties reach each other over mutual TLS, or with `--transport nats` through the
+//! broker at `--nats-url`, default `nats://127.0.0.1:4222`) and `in-process` (all signers on threads of this process over in-memory
 //! channels; for `cggmp21-online` the partial signatures and the combination).
 //!
 //! The transport mode runs a deployment written by `mpc_node::demo` in `--dir` (default
-//! `mpc-latency/<t>of<n>`): one sealed store per party, keys made by networked ceremonies
+//! `mpc-latency/<t>of<n>-<transport>`): one sealed store per party, keys made by networked ceremonies
 //! (each party generates its own Paillier primes on the first run), presignatures in each
 //! party's durable pool. Its parties are this executable started as `latency party
 //! --config ...`, and sign raw digests (`danger_allow_raw_digests` in their configs: the
@@ -62,6 +63,8 @@ struct Args {
     schemes: Vec<String>,
     dir: PathBuf,
     port: u16,
+    /// The broker, with `--transport nats`.
+    nats_url: Option<String>,
 }
 
 fn parse() -> Result<Args, Box<dyn std::error::Error>> {
@@ -75,6 +78,10 @@ fn parse() -> Result<Args, Box<dyn std::error::Error>> {
     let t: u16 = get("--threshold").map_or(Ok(2), |v| v.parse())?;
     check_threshold(t, n)?;
     let runs: usize = get("--runs").map_or(Ok(1000), |v| v.parse())?;
+    let transport = get("--transport").map_or("tcp", String::as_str);
+    if !["tcp", "nats"].contains(&transport) {
+        return Err(format!("--transport is tcp or nats, not {transport}").into());
+    }
     let schemes: Vec<String> = get("--schemes")
         .map_or(ALL.iter().map(|s| s.to_string()).collect(), |v| {
             v.split(',').map(str::to_string).collect()
@@ -92,10 +99,13 @@ fn parse() -> Result<Args, Box<dyn std::error::Error>> {
         plot: get("--plot").map(PathBuf::from),
         schemes,
         dir: get("--dir").map_or_else(
-            || PathBuf::from(format!("mpc-latency/{t}of{n}")),
+            || PathBuf::from(format!("mpc-latency/{t}of{n}-{transport}")),
             PathBuf::from,
         ),
         port: get("--port").map_or(Ok(47_300), |v| v.parse())?,
+        nats_url: (transport == "nats").then(|| {
+            get("--nats-url").map_or_else(|| "nats://127.0.0.1:4222".to_string(), String::clone)
+        }),
     })
 }
 
@@ -123,8 +133,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     ))?;
     let coord = &client.coordinator;
     eprintln!(
-        "{} mpc-node party processes on 127.0.0.1, {}-of-{}, one-way delay {} ms",
-        a.n, a.t, a.n, a.delay_ms
+        "{} mpc-node party processes on 127.0.0.1, {}-of-{}, {}, one-way delay {} ms",
+        a.n,
+        a.t,
+        a.n,
+        a.nats_url
+            .as_deref()
+            .map_or_else(|| "mutual TLS".to_string(), |u| format!("through {u}")),
+        a.delay_ms
     );
     // Every key first, the CGGMP21 one always: a fresh deployment's parties generate their
     // Paillier primes at start, and nothing is measured until that work (which the CGGMP21
@@ -212,12 +228,16 @@ fn party_process(raw: &[String]) -> Result<(), Box<dyn std::error::Error>> {
 fn ensure_deployment(a: &Args) -> Result<(), Box<dyn std::error::Error>> {
     if a.dir.join("coordinator.toml").exists() {
         let c = mpc_node::config::CoordinatorConfig::load(&a.dir.join("coordinator.toml"))?;
-        if c.parties.len() != usize::from(a.n) || c.threshold != a.t {
+        let p0 = mpc_node::config::PartyConfig::load(&a.dir.join("party-0.toml"))?;
+        let nats = p0.network.transport == mpc_node::config::MeshTransport::Nats;
+        if c.parties.len() != usize::from(a.n) || c.threshold != a.t || nats != a.nats_url.is_some()
+        {
             return Err(format!(
-                "{} holds a {}-of-{} deployment; use another --dir for {}-of-{}",
+                "{} holds a {}-of-{} deployment over {}; use another --dir for {}-of-{}",
                 a.dir.display(),
                 c.threshold,
                 c.parties.len(),
+                p0.network.transport,
                 a.t,
                 a.n
             )
@@ -233,6 +253,7 @@ fn ensure_deployment(a: &Args) -> Result<(), Box<dyn std::error::Error>> {
     );
     let d = DemoDeployment {
         danger_allow_raw_digests: true,
+        nats_url: a.nats_url.clone(),
         ..DemoDeployment::local(a.n, a.t, a.port)
     };
     Ok(mpc_node::demo::write(&a.dir, &d)?)
@@ -321,7 +342,13 @@ impl Series {
         runs: usize,
         lat: Vec<Result<Duration, String>>,
     ) -> Self {
-        Series::from_runs(scheme, mode, a.n, a.t, a.delay_ms, runs, lat)
+        let setting = stats::Setting {
+            transport: if a.nats_url.is_some() { "nats" } else { "tcp" },
+            parties: a.n,
+            threshold: a.t,
+            delay_ms: a.delay_ms,
+        };
+        Series::from_runs(scheme, mode, &setting, runs, lat)
     }
 }
 
@@ -451,8 +478,17 @@ fn measure(
 
 fn print_table(series: &[Series]) {
     println!(
-        "{:<16} {:<11} {:>5} {:>8} {:>9} {:>9} {:>9} {:>9} {:>8}",
-        "scheme", "mode", "runs", "failures", "p50 ms", "p95 ms", "p99 ms", "max ms", "ratio95"
+        "{:<16} {:<11} {:<10} {:>5} {:>8} {:>9} {:>9} {:>9} {:>9} {:>8}",
+        "scheme",
+        "mode",
+        "transport",
+        "runs",
+        "failures",
+        "p50 ms",
+        "p95 ms",
+        "p99 ms",
+        "max ms",
+        "ratio95"
     );
     for s in series {
         let m = &s.summary;
@@ -464,8 +500,17 @@ fn print_table(series: &[Series]) {
                 format!("{:.2}", m.p95_ms / o.summary.p95_ms.max(1e-9))
             });
         println!(
-            "{:<16} {:<11} {:>5} {:>8} {:>9.3} {:>9.3} {:>9.3} {:>9.3} {:>8}",
-            m.scheme, m.mode, m.runs, m.failures, m.p50_ms, m.p95_ms, m.p99_ms, m.max_ms, ratio
+            "{:<16} {:<11} {:<10} {:>5} {:>8} {:>9.3} {:>9.3} {:>9.3} {:>9.3} {:>8}",
+            m.scheme,
+            m.mode,
+            m.transport,
+            m.runs,
+            m.failures,
+            m.p50_ms,
+            m.p95_ms,
+            m.p99_ms,
+            m.max_ms,
+            ratio
         );
     }
 }

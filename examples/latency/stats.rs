@@ -9,6 +9,8 @@ use serde::Serialize;
 pub struct Summary {
     pub scheme: String,
     pub mode: String,
+    /// `tcp` or `nats` for the `transport` mode, `in-memory` for `in-process`.
+    pub transport: String,
     pub parties: u16,
     pub threshold: u16,
     pub delay_ms: f64,
@@ -23,9 +25,10 @@ pub struct Summary {
 impl Summary {
     pub fn line(&self) -> String {
         format!(
-            "{} {}: p50 {:.3} ms, p95 {:.3} ms, p99 {:.3} ms, max {:.3} ms, {} failures in {} runs",
+            "{} {} ({}): p50 {:.3} ms, p95 {:.3} ms, p99 {:.3} ms, max {:.3} ms, {} failures in {} runs",
             self.scheme,
             self.mode,
+            self.transport,
             self.p50_ms,
             self.p95_ms,
             self.p99_ms,
@@ -34,6 +37,16 @@ impl Summary {
             self.runs
         )
     }
+}
+
+/// What a run of the report measured under.
+pub struct Setting {
+    /// `tcp` or `nats`.
+    pub transport: &'static str,
+    pub parties: u16,
+    pub threshold: u16,
+    /// Simulated one-way delay.
+    pub delay_ms: f64,
 }
 
 /// The successful latencies of one scheme and mode, sorted, with their summary.
@@ -58,9 +71,7 @@ impl Series {
     pub fn from_runs(
         scheme: &str,
         mode: &str,
-        parties: u16,
-        threshold: u16,
-        delay_ms: f64,
+        setting: &Setting,
         runs: usize,
         lat: Vec<Result<Duration, String>>,
     ) -> Self {
@@ -82,9 +93,18 @@ impl Series {
             summary: Summary {
                 scheme: scheme.into(),
                 mode: mode.into(),
-                parties,
-                threshold,
-                delay_ms: if mode == "transport" { delay_ms } else { 0.0 },
+                transport: if mode == "transport" {
+                    setting.transport.into()
+                } else {
+                    "in-memory".into()
+                },
+                parties: setting.parties,
+                threshold: setting.threshold,
+                delay_ms: if mode == "transport" {
+                    setting.delay_ms
+                } else {
+                    0.0
+                },
                 runs,
                 failures,
                 p50_ms: pct(&ms, 50.0),

@@ -180,7 +180,7 @@ async fn start_mesh(
                 .map_err(|e| NodeError::Other(format!("broker at {}: {e}", nats.url)))?;
             let opts = NatsOptions {
                 delay,
-                ..NatsOptions::for_domain(&net.domain)
+                ..NatsOptions::for_deployment(id)
             };
             let node = NatsNode::start(index, n, client, id, opts)
                 .await

@@ -32,8 +32,9 @@ fn party(ca: &DevCa, i: u16) -> TlsIdentity {
 }
 
 async fn node(broker: &Broker, ca: &DevCa, i: u16) -> NatsNode {
-    let opts = NatsOptions::for_domain(DOMAIN);
-    NatsNode::start(i, 3, broker.client().await, &party(ca, i), opts)
+    let id = party(ca, i);
+    let opts = NatsOptions::for_deployment(&id);
+    NatsNode::start(i, 3, broker.client().await, &id, opts)
         .await
         .unwrap()
 }
@@ -133,7 +134,7 @@ fn the_broker_reads_nothing_and_what_it_injects_is_refused() {
         }
         seen
     });
-    let prefix = NatsOptions::for_domain(DOMAIN).subject_prefix;
+    let prefix = NatsOptions::for_deployment(&party(&ca, 0)).subject_prefix;
     let envelopes: Vec<_> = seen
         .iter()
         .filter(|m| m.subject.starts_with(&format!("{prefix}.party.")))
@@ -210,11 +211,11 @@ fn the_broker_reads_nothing_and_what_it_injects_is_refused() {
         "{reasons2:?}"
     );
 
-    // A card for party 1 under another CA, put in the bucket by the broker's side: the
-    // parties keep party 1's real card and go on signing with it.
+    // A card for party 1 under another CA, put in this deployment's bucket by the broker's
+    // side: the parties keep party 1's real card and go on signing with it.
     let impostor = rt.block_on(async {
         let other = DevCa::new(DOMAIN).unwrap();
-        let opts = NatsOptions::for_domain(DOMAIN);
+        let opts = NatsOptions::for_deployment(&party(&ca, 1));
         NatsNode::start(1, 3, broker.client().await, &party(&other, 1), opts)
             .await
             .unwrap()

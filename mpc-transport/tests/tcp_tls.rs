@@ -248,10 +248,13 @@ fn bad_frames_are_rejected_and_other_sessions_go_on() {
         .map(|i| identity(&ca, vec![party_name(DOMAIN, i)]))
         .collect();
     let small = TcpOptions {
-        max_frame: 64 * 1024,
-        // an even share for each of the two peers: 4 frames, 50 kB
-        pending_limit: 8,
-        pending_bytes: 100_000,
+        limits: MeshLimits {
+            max_frame: 64 * 1024,
+            // an even share for each of the two peers: 4 frames, 50 kB
+            pending_limit: 8,
+            pending_bytes: 100_000,
+            ..MeshLimits::default()
+        },
         ..TcpOptions::default()
     };
     // Party 1 may send larger frames than party 0 accepts.
@@ -360,11 +363,14 @@ fn a_flooding_peer_stays_within_its_budget_while_other_sessions_finish() {
         .collect();
     let frame_len = 256 * 1024;
     let opts = TcpOptions {
-        max_frame: 300_000,
-        session_peer_bytes: 1024 * 1024,
-        peer_bytes: 2 * 1024 * 1024,
-        pending_limit: 16,
-        pending_bytes: 200_000,
+        limits: MeshLimits {
+            max_frame: 300_000,
+            session_peer_bytes: 1024 * 1024,
+            peer_bytes: 2 * 1024 * 1024,
+            pending_limit: 16,
+            pending_bytes: 200_000,
+            ..MeshLimits::default()
+        },
         ..TcpOptions::default()
     };
     let (nodes, _) = start(&rt, ids, &vec![opts.clone(); 3]);
@@ -427,18 +433,19 @@ fn a_flooding_peer_stays_within_its_budget_while_other_sessions_finish() {
     let stats = nodes[0].stats();
     let (_, reasons) = nodes[0].rejected();
     assert!(
-        stats.peak_session_peer_bytes <= opts.session_peer_bytes
-            && stats.peak_peer_bytes <= opts.peer_bytes
-            && stats.queued_bytes <= opts.session_peer_bytes,
+        stats.peak_session_peer_bytes <= opts.limits.session_peer_bytes
+            && stats.peak_peer_bytes <= opts.limits.peer_bytes
+            && stats.queued_bytes <= opts.limits.session_peer_bytes,
         "{stats:?}"
     );
     // The budget was reached (the flood is real), not merely never approached.
     assert!(
-        stats.peak_session_peer_bytes > opts.session_peer_bytes - frame_len - 2 * FRAME_OVERHEAD,
+        stats.peak_session_peer_bytes
+            > opts.limits.session_peer_bytes - frame_len - 2 * FRAME_OVERHEAD,
         "{stats:?}"
     );
     assert!(
-        stats.peak_pending_bytes <= opts.pending_bytes / 2,
+        stats.peak_pending_bytes <= opts.limits.pending_bytes / 2,
         "{stats:?}"
     );
     assert!(stats.rejected >= 64 + 56, "{stats:?}: {reasons:?}");

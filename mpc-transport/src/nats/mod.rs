@@ -9,7 +9,8 @@
 //! opened it.
 //!
 //! - Party `i` receives on the subject `<prefix>.party.<i>`; its card is the key `party-<i>`
-//!   of the bucket [`NatsOptions::cards_bucket`].
+//!   of the bucket [`NatsOptions::cards_bucket`]. [`NatsOptions::for_deployment`] names both
+//!   after the domain and the CA certificate, so deployments sharing a broker stay apart.
 //! - An envelope is refused (counted in [`NatsNode::rejected`], naming the sender it claims)
 //!   when it is larger than the cap, malformed, addressed to another party or to an older
 //!   card of this one, from a card that is not the sender's newest, badly signed, replayed
@@ -17,6 +18,9 @@
 //! - A frame for a peer whose card is not known yet waits in that peer's queue until the
 //!   card is read (backpressure, as for a TCP peer not connected yet). A restarted peer has
 //!   a new card; the watch on the bucket brings it.
+//! - A frame travels as one broker message: the mesh's frame cap is at most the broker's
+//!   `max_payload` less the seal (a GG20 key ceremony's largest message is under 1 MiB,
+//!   the broker's default).
 //! - The broker may drop envelopes (a broker restart does): the protocol's round timeout
 //!   and the coordinator's retry cover it, as for a broken TCP connection.
 
@@ -56,11 +60,16 @@ pub struct NatsOptions {
 }
 
 impl NatsOptions {
-    /// The default settings for the deployment of `domain`: subjects `mpc.<domain>.…` and
-    /// the bucket `mpc-cards-<domain>`, with every character other than ASCII letters,
-    /// digits, `-` and `_` replaced by `-`.
-    pub fn for_domain(domain: &str) -> Self {
-        let token: String = domain
+    /// The default settings for the deployment of `identity`: its namespace on the broker
+    /// is its domain and the first 8 bytes of SHA-256 of its CA certificate, so two
+    /// deployments on one broker never share a subject or a bucket, whatever their domains.
+    /// Subjects are `mpc.<domain>.<ca>.…` and the bucket `mpc-cards-<domain>-<ca>`, with
+    /// every character of the domain other than ASCII letters, digits, `-` and `_`
+    /// replaced by `-`.
+    pub fn for_deployment(identity: &TlsIdentity) -> Self {
+        use sha2::Digest as _;
+        let token: String = identity
+            .domain
             .chars()
             .map(|c| {
                 if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
@@ -70,10 +79,12 @@ impl NatsOptions {
                 }
             })
             .collect();
+        let ca = sha2::Sha256::digest(identity.ca.as_ref());
+        let ca = hex::encode(ca.get(..8).unwrap_or_default());
         NatsOptions {
             limits: MeshLimits::default(),
-            subject_prefix: format!("mpc.{token}"),
-            cards_bucket: format!("mpc-cards-{token}"),
+            subject_prefix: format!("mpc.{token}.{ca}"),
+            cards_bucket: format!("mpc-cards-{token}-{ca}"),
             card_retry: (Duration::from_millis(20), Duration::from_secs(1)),
             delay: Duration::ZERO,
         }
@@ -125,7 +136,14 @@ impl NatsNode {
         identity: &TlsIdentity,
         opts: NatsOptions,
     ) -> Result<Self, TransportError> {
-        let mesh = Arc::new(Mesh::new(me, n, opts.limits.clone())?);
+        // A frame must fit in one broker message with its seal: past the broker's
+        // `max_payload` (1 MiB by default) the mesh refuses it when it is sent.
+        let mut limits = opts.limits.clone();
+        let broker_max = client.server_info().max_payload;
+        limits.max_frame = limits
+            .max_frame
+            .min(broker_max.saturating_sub(SEAL_OVERHEAD));
+        let mesh = Arc::new(Mesh::new(me, n, limits)?);
         let seal = LocalSeal::new(me, identity)?;
         let js = jetstream::new(client.clone());
         let broker = |e: &dyn core::fmt::Display| TransportError::Broker(e.to_string());
@@ -337,7 +355,7 @@ async fn wait_for_card(inner: &Inner, peer: PartyIndex) -> Arc<PeerCard> {
 /// Opens the envelopes addressed to this party and hands their frames to the mesh.
 async fn receive(inner: Arc<Inner>, mut subscription: async_nats::Subscriber) {
     let mut windows: HashMap<PartyIndex, (seal::Fingerprint, ReplayWindow)> = HashMap::new();
-    let cap = inner.opts.limits.max_frame.saturating_add(SEAL_OVERHEAD);
+    let cap = inner.mesh.limits.max_frame.saturating_add(SEAL_OVERHEAD);
     while let Some(msg) = subscription.next().await {
         match open(&inner, &mut windows, &msg.payload, cap).await {
             Ok((from, frame)) => inner.mesh.route(from, frame).await,

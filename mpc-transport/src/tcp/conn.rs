@@ -128,7 +128,7 @@ where
         let mut rx = queue.lock().await;
         write_queued(&mut wr, &mut rx, inner.opts.delay).await;
     };
-    let max = inner.opts.max_frame;
+    let max = inner.mesh.limits.max_frame;
     let reader = async {
         loop {
             match read_frame(&mut rd, max).await {

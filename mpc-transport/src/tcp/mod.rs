@@ -44,26 +44,8 @@ use crate::tls::{TlsConfigs, TlsIdentity};
 /// Settings of a [`TcpNode`].
 #[derive(Debug, Clone)]
 pub struct TcpOptions {
-    /// Largest frame accepted or sent.
-    pub max_frame: usize,
-    /// Frames queued per peer before senders wait.
-    pub peer_queue: usize,
-    /// Frames queued per session before the connection reader waits.
-    pub session_queue: usize,
-    /// Bytes (frames plus [`FRAME_OVERHEAD`](crate::FRAME_OVERHEAD) each) from one peer waiting to be read by one
-    /// session; past it the router waits before reading that peer's connection further.
-    /// At least the largest frame.
-    pub session_peer_bytes: usize,
-    /// Bytes from one peer waiting in all sessions together; as above.
-    pub peer_bytes: usize,
-    /// Frames for not-yet-opened sessions kept at most (all sessions together; each peer
-    /// gets an even share).
-    pub pending_limit: usize,
-    /// Bytes of such frames kept at most (all sessions together; each peer gets an even
-    /// share).
-    pub pending_bytes: usize,
-    /// How long such frames are kept.
-    pub pending_ttl: Duration,
+    /// Caps, budgets and queue depths of the party's mesh (the frame cap included).
+    pub limits: MeshLimits,
     /// Bound on a TCP connect plus TLS handshake.
     pub handshake_timeout: Duration,
     /// Incoming TLS handshakes run at once at most.
@@ -78,36 +60,12 @@ pub struct TcpOptions {
 
 impl Default for TcpOptions {
     fn default() -> Self {
-        let m = MeshLimits::default();
         TcpOptions {
-            max_frame: m.max_frame,
-            peer_queue: m.peer_queue,
-            session_queue: m.session_queue,
-            session_peer_bytes: m.session_peer_bytes,
-            peer_bytes: m.peer_bytes,
-            pending_limit: m.pending_limit,
-            pending_bytes: m.pending_bytes,
-            pending_ttl: m.pending_ttl,
+            limits: MeshLimits::default(),
             handshake_timeout: Duration::from_secs(5),
             max_handshakes: 32,
             reconnect: (Duration::from_millis(20), Duration::from_secs(1)),
             delay: Duration::ZERO,
-        }
-    }
-}
-
-impl TcpOptions {
-    /// The mesh's share of these settings.
-    pub fn mesh_limits(&self) -> MeshLimits {
-        MeshLimits {
-            max_frame: self.max_frame,
-            peer_queue: self.peer_queue,
-            session_queue: self.session_queue,
-            session_peer_bytes: self.session_peer_bytes,
-            peer_bytes: self.peer_bytes,
-            pending_limit: self.pending_limit,
-            pending_bytes: self.pending_bytes,
-            pending_ttl: self.pending_ttl,
         }
     }
 }
@@ -152,7 +110,7 @@ impl TcpNode {
         identity: &TlsIdentity,
         opts: TcpOptions,
     ) -> Result<Self, TransportError> {
-        let mesh = Arc::new(Mesh::new(me, n, opts.mesh_limits())?);
+        let mesh = Arc::new(Mesh::new(me, n, opts.limits.clone())?);
         let tls = identity.configs()?;
         let handshakes = Arc::new(Semaphore::new(opts.max_handshakes.max(1)));
         let inner = Arc::new(Inner {

@@ -36,34 +36,33 @@ pub fn test_primes() -> Vec<PaillierPrimes> {
     PaillierPrimes::list_from_json(&std::fs::read(file).unwrap()).unwrap()
 }
 
-/// The TEST-ONLY 2-of-3 CGGMP21 key of `test-vectors/test-only-shares/`, by party index:
-/// made by this SDK's key generation (`cargo run --release --example gen_test_shares`),
-/// every secret in it published. For tests whose subject is not key generation.
-pub fn test_only_cggmp21_key() -> Vec<mpc_core::Cggmp21Share> {
-    let dir = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../test-vectors/test-only-shares/cggmp21-2of3"
+/// A TEST-ONLY 2-of-3 key of `test-vectors/test-only-shares/<dir>`, by party index: made
+/// by this SDK's key generation (`cargo run --release --example gen_test_shares`), every
+/// secret in it published. For tests whose subject is not key generation.
+fn test_only_key<D: mpc_core::share::EngineData>(
+    dir: &str,
+    scheme: mpc_core::SchemeId,
+) -> Vec<KeyShare<D>> {
+    let dir = format!(
+        "{}/../test-vectors/test-only-shares/{dir}",
+        env!("CARGO_MANIFEST_DIR")
     );
     (0..3)
         .map(|i| {
             let bytes = std::fs::read(format!("{dir}/party-{i}.json")).unwrap();
-            mpc_core::KeyShare::from_json(&bytes, mpc_core::SchemeId::Cggmp21Secp256k1).unwrap()
+            KeyShare::from_json(&bytes, scheme).unwrap()
         })
         .collect()
 }
 
-/// The TEST-ONLY 2-of-3 GG20 key of `test-vectors/test-only-shares/`, as above.
+/// The TEST-ONLY 2-of-3 CGGMP21 key (see `test_only_key`).
+pub fn test_only_cggmp21_key() -> Vec<mpc_core::Cggmp21Share> {
+    test_only_key("cggmp21-2of3", mpc_core::SchemeId::Cggmp21Secp256k1)
+}
+
+/// The TEST-ONLY 2-of-3 GG20 key (see `test_only_key`).
 pub fn test_only_gg20_key() -> Vec<mpc_core::Gg20Share> {
-    let dir = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../test-vectors/test-only-shares/gg20-2of3"
-    );
-    (0..3)
-        .map(|i| {
-            let bytes = std::fs::read(format!("{dir}/party-{i}.json")).unwrap();
-            mpc_core::KeyShare::from_json(&bytes, mpc_core::SchemeId::Gg20Secp256k1).unwrap()
-        })
-        .collect()
+    test_only_key("gg20-2of3", mpc_core::SchemeId::Gg20Secp256k1)
 }
 
 /// What one signer's run ended with.

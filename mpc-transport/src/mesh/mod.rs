@@ -5,8 +5,8 @@
 //! The mesh does not move bytes itself: a link does. [`crate::tcp`] links it with one
 //! mutually authenticated TLS connection per pair of parties, [`crate::nats`] through a
 //! message broker with sealed envelopes. Either way a link hands the mesh frames whose
-//! sender it has authenticated ([`Mesh::route`]) and takes the frames queued for each peer
-//! ([`Mesh::outbound`]); the caps, budgets and early-frame buffer are the same.
+//! sender it has authenticated and takes the frames queued for each peer; the caps,
+//! budgets and early-frame buffer are the same.
 
 pub(crate) mod router;
 

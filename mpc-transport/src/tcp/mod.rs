@@ -2,7 +2,7 @@
 //! higher), carrying the frames of any number of concurrent sessions.
 //!
 //! A [`TcpNode`] is a party's end of the network. [`MeshNode::open_session`] gives a
-//! [`TcpSession`], the [`Transport`] for one session; the node routes incoming frames to
+//! [`TcpSession`], the [`Transport`](crate::Transport) for one session; the node routes incoming frames to
 //! sessions by the session id in the envelope header. The sender of a frame is the party
 //! the connection's certificate names ([`crate::tls`]), never a field of the frame.
 //!

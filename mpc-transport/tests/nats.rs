@@ -2,7 +2,7 @@
 //! on a free loopback port): every engine signs; a subscriber to every subject sees only
 //! sealed envelopes (no plaintext frame, not even a session id); an envelope the broker
 //! replays, re-addresses, alters or claims for another sender is refused naming the sender
-//! it claims, and nothing reaches the session; a card made under another CA is refused; a
+//! it claims (a message that is no envelope at all names no party), and nothing reaches the session; a card made under another CA is refused; a
 //! restarted party and a restarted broker sign again, and the attempt made while the broker
 //! was down fails with a timeout, not a hang or a panic.
 //!
@@ -165,7 +165,8 @@ fn the_broker_reads_nothing_and_what_it_injects_is_refused() {
     other_sender[FROM].copy_from_slice(&2u16.to_be_bytes());
     let before = (nodes[0].rejected().0, nodes[2].rejected().0);
     rt.block_on(async {
-        for bytes in [captured.clone(), altered, other_sender] {
+        let garbage = b"not an envelope".to_vec();
+        for bytes in [captured.clone(), altered, other_sender, garbage] {
             snooper.publish(to0.clone(), bytes.into()).await.unwrap();
         }
         snooper
@@ -181,7 +182,7 @@ fn the_broker_reads_nothing_and_what_it_injects_is_refused() {
     let (n2, reasons2) = nodes[2].rejected();
     assert_eq!(
         (n0 - before.0, n2 - before.1),
-        (3, 1),
+        (4, 1),
         "{reasons0:?} {reasons2:?}"
     );
     let has = |reasons: &[String], what: &str| reasons.iter().any(|r| r.contains(what));
@@ -201,6 +202,13 @@ fn the_broker_reads_nothing_and_what_it_injects_is_refused() {
     );
     assert!(
         has(&reasons0, "from party 2: sealed envelope refused: sealed under a card that is not the sender's newest"),
+        "{reasons0:?}"
+    );
+    assert!(
+        has(
+            &reasons0,
+            "from no party: sealed envelope refused: not a sealed envelope"
+        ),
         "{reasons0:?}"
     );
     assert!(

@@ -91,11 +91,20 @@ pub(crate) struct Router {
 
 impl Router {
     pub(crate) fn reject(&mut self, from: PartyIndex, why: impl core::fmt::Display) {
+        self.note_refusal(format!("from party {from}: {why}"));
+    }
+
+    /// Counts a refused input that names no sender (a broker message too large or too
+    /// short to be an envelope).
+    pub(crate) fn reject_unattributed(&mut self, why: impl core::fmt::Display) {
+        self.note_refusal(format!("from no party: {why}"));
+    }
+
+    fn note_refusal(&mut self, line: String) {
         self.rejected = self.rejected.saturating_add(1);
         if self.reasons.len() >= 32 {
             self.reasons.pop_front();
         }
-        let line = format!("from party {from}: {why}");
         tracing::debug!(%line, "frame rejected");
         self.reasons.push_back(line);
     }

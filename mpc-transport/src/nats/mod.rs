@@ -359,33 +359,33 @@ async fn receive(inner: Arc<Inner>, mut subscription: async_nats::Subscriber) {
     while let Some(msg) = subscription.next().await {
         match open(&inner, &mut windows, &msg.payload, cap).await {
             Ok((from, frame)) => inner.mesh.route(from, frame).await,
-            Err((claimed, why)) => inner.mesh.reject(claimed, why),
+            Err((Some(claimed), why)) => inner.mesh.reject(claimed, why),
+            Err((None, why)) => inner.mesh.router().reject_unattributed(why),
         }
     }
 }
 
-/// Opens one envelope: `(sender, frame)`, or the sender it claims and why it is refused.
+/// Opens one envelope: `(sender, frame)`, or the sender it claims (none when it is too
+/// large or too short to name one) and why it is refused.
 async fn open(
     inner: &Inner,
     windows: &mut HashMap<PartyIndex, (seal::Fingerprint, ReplayWindow)>,
     bytes: &[u8],
     cap: usize,
-) -> Result<(PartyIndex, Vec<u8>), (PartyIndex, TransportError)> {
+) -> Result<(PartyIndex, Vec<u8>), (Option<PartyIndex>, TransportError)> {
     let me = inner.mesh.me;
-    // An envelope too short to name a sender is blamed on no party: `me` stands for "the
-    // broker" in the count of refusals.
     if bytes.len() > cap {
         return Err((
-            me,
+            None,
             TransportError::FrameTooLarge {
                 size: bytes.len(),
                 limit: cap,
             },
         ));
     }
-    let head = SealedHead::parse(bytes).map_err(|e| (me, e))?;
+    let head = SealedHead::parse(bytes).map_err(|e| (None, e))?;
     let from = head.from;
-    let refuse = |why: String| (from, TransportError::Sealed(why));
+    let refuse = |why: String| (Some(from), TransportError::Sealed(why));
     if from == me || from >= inner.mesh.n {
         return Err(refuse(format!("party {from} is not a peer of this party")));
     }
@@ -413,7 +413,7 @@ async fn open(
         *window = (card.fingerprint, ReplayWindow::default());
     }
     window.1.check(head.seq).map_err(|why| refuse(why.into()))?;
-    let frame = inner.seal.open(&head, &card).map_err(|e| (from, e))?;
+    let frame = inner.seal.open(&head, &card).map_err(|e| (Some(from), e))?;
     window.1.mark(head.seq);
     Ok((from, frame))
 }

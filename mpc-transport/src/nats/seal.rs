@@ -5,7 +5,8 @@
 //! when the node starts, and the time it was made, signed with the party's TLS identity key.
 //! A receiver accepts a card only if the chain verifies against the CA for that party's name
 //! and the signature verifies with the certificate's key; it never goes back to an older card
-//! of a party than one it has accepted.
+//! of a party than one it has accepted (by the signed creation time: a party whose clock
+//! stepped back past its last start is refused until it passes it again).
 //!
 //! A frame from party `f` to party `t` travels as:
 //!

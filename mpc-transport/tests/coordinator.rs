@@ -89,13 +89,14 @@ struct Cluster {
     /// Each party's presignature pool; it outlives a party restart, as a durable pool does.
     pools: Vec<SharedStore<Cggmp21>>,
     stall: Vec<Arc<AtomicBool>>,
+    /// The listeners reserved for each address until the party first starts: a port only
+    /// picked, not held, can be taken meanwhile by an outgoing connection of another test.
+    reserved: Mutex<HashMap<SocketAddr, std::net::TcpListener>>,
 }
 
-fn free_addr() -> SocketAddr {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
+fn reserve() -> (SocketAddr, std::net::TcpListener) {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    (l.local_addr().unwrap(), l)
 }
 
 impl Cluster {
@@ -103,13 +104,22 @@ impl Cluster {
         let pools = (0..3)
             .map(|_| Arc::new(Mutex::new(MemoryPresignatures::<Cggmp21>::new())) as SharedStore<_>)
             .collect();
+        let mut reserved = HashMap::new();
+        let mut addr = |i: u16| {
+            let (a, l) = reserve();
+            reserved.insert(a, l);
+            (i, a)
+        };
+        let mesh = (0..3).map(&mut addr).collect();
+        let control = (0..3).map(&mut addr).collect();
         let mut c = Cluster {
             ca: DevCa::new(DOMAIN).unwrap(),
-            mesh: (0..3).map(|i| (i, free_addr())).collect(),
-            control: (0..3).map(|i| (i, free_addr())).collect(),
+            mesh,
+            control,
             parties: Vec::new(),
             pools,
             stall: (0..3).map(|_| Arc::new(AtomicBool::new(false))).collect(),
+            reserved: Mutex::new(reserved),
         };
         for i in 0..3 {
             let p = c.start_party(i);
@@ -136,8 +146,12 @@ impl Cluster {
         let id = self.ca.party(i).unwrap().identity;
         let (mesh, control) = (self.mesh.clone(), self.control[&i]);
         let policy = Arc::new(MaybeStall(self.stall[usize::from(i)].clone()));
+        let (mesh_listener, control_listener) = {
+            let mut r = self.reserved.lock().unwrap();
+            (r.remove(&mesh[&i]), r.remove(&control))
+        };
         rt.block_on(async move {
-            let listener = bind_retry(mesh[&i]).await;
+            let listener = bind_reserved(mesh_listener, mesh[&i]).await;
             let node = TcpNode::start(i, 3, listener, &mesh, &id, TcpOptions::default()).unwrap();
             let party = Arc::new(Party::new(
                 Arc::new(node),
@@ -145,7 +159,7 @@ impl Cluster {
                 policy,
                 PartyOptions::default(),
             ));
-            let ctl = bind_retry(control).await;
+            let ctl = bind_reserved(control_listener, control).await;
             tokio::spawn(async move { party.serve(ctl, &id).await });
         });
         PartyProc { rt: Some(rt) }
@@ -171,6 +185,18 @@ impl Drop for Cluster {
             p.kill();
         }
     }
+}
+
+/// The reserved listener for `addr` on a party's first start; on a restart, `addr` again.
+async fn bind_reserved(
+    reserved: Option<std::net::TcpListener>,
+    addr: SocketAddr,
+) -> tokio::net::TcpListener {
+    if let Some(l) = reserved {
+        l.set_nonblocking(true).unwrap();
+        return tokio::net::TcpListener::from_std(l).unwrap();
+    }
+    bind_retry(addr).await
 }
 
 async fn bind_retry(addr: SocketAddr) -> tokio::net::TcpListener {

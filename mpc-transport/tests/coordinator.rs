@@ -263,17 +263,7 @@ fn coordinator_signs_with_every_engine() {
             .sign(&key_ref(&k.tr[0]), 2, &[SignRequest::bip340(digest, None)])
             .await
             .unwrap();
-        let Signature::Bip340 { bytes } = out.signatures[0] else {
-            panic!()
-        };
-        let (q, _) = k.tr[0].public_key().taproot_output_key(None).unwrap();
-        secp256k1::Secp256k1::verification_only()
-            .verify_schnorr(
-                &secp256k1::schnorr::Signature::from_slice(&bytes).unwrap(),
-                &secp256k1::Message::from_digest(digest),
-                &secp256k1::XOnlyPublicKey::from_slice(&q).unwrap(),
-            )
-            .unwrap();
+        common::check_bip340_taproot(&k.tr[0].public_key(), digest, &out.signatures[0]);
 
         let prehash = [6u8; 32];
         let out = coord

@@ -140,17 +140,7 @@ pub fn every_engine_signs<N: MeshNode>(nodes: &[N]) {
     let msg = [7u8; 32];
     let out = sign_over::<FrostTaproot, N>(nodes, &tr, &[1, 2], &SignRequest::bip340(msg, None));
     for r in out {
-        let Signature::Bip340 { bytes } = r.unwrap().0 else {
-            panic!("not BIP-340")
-        };
-        let (q, _) = tr[0].public_key().taproot_output_key(None).unwrap();
-        secp256k1::Secp256k1::verification_only()
-            .verify_schnorr(
-                &secp256k1::schnorr::Signature::from_slice(&bytes).unwrap(),
-                &secp256k1::Message::from_digest(msg),
-                &secp256k1::XOnlyPublicKey::from_slice(&q).unwrap(),
-            )
-            .unwrap();
+        check_bip340_taproot(&tr[0].public_key(), msg, &r.unwrap().0);
     }
 
     let prehash = [9u8; 32];
@@ -172,6 +162,22 @@ pub fn check_ed25519(pk: &PublicKey, msg: &[u8], sig: &Signature) {
     ed25519_dalek::VerifyingKey::from_bytes(pk)
         .unwrap()
         .verify_strict(msg, &ed25519_dalek::Signature::from_bytes(bytes))
+        .unwrap();
+}
+
+/// Checks a BIP-340 signature under the Taproot output key of `pk` (no script tree) with
+/// libsecp256k1.
+pub fn check_bip340_taproot(pk: &PublicKey, digest: [u8; 32], sig: &Signature) {
+    let Signature::Bip340 { bytes } = sig else {
+        panic!("not BIP-340")
+    };
+    let (q, _) = pk.taproot_output_key(None).unwrap();
+    secp256k1::Secp256k1::verification_only()
+        .verify_schnorr(
+            &secp256k1::schnorr::Signature::from_slice(bytes).unwrap(),
+            &secp256k1::Message::from_digest(digest),
+            &secp256k1::XOnlyPublicKey::from_slice(&q).unwrap(),
+        )
         .unwrap();
 }
 
